@@ -1,0 +1,147 @@
+"""Frozen, validated settings for a model and a training run.
+
+Validation happens in ``__post_init__`` so an invalid config can never exist; the message names
+the setting and the accepted range, which is what the CLI and the window show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+VARIANTS = ("vanilla", "conditional", "beta")
+ARCHS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+KL_SCHEDULES = ("constant", "linear", "cyclical")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    variant: str = "vanilla"
+    arch: str = "mlp"
+    latent_dim: int = 10
+    hidden: tuple[int, ...] = (400,)
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    num_classes: int = 10
+    likelihood: str = "bernoulli"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+        _require(self.variant in VARIANTS, f"variant must be one of {', '.join(VARIANTS)} (got {self.variant!r})")
+        _require(self.arch in ARCHS, f"arch must be one of {', '.join(ARCHS)} (got {self.arch!r})")
+        _require(
+            self.likelihood in LIKELIHOODS,
+            f"likelihood must be one of {', '.join(LIKELIHOODS)} (got {self.likelihood!r})",
+        )
+        _require(1 <= self.latent_dim <= 512, f"latent dimension must be between 1 and 512 (got {self.latent_dim})")
+        _require(len(self.hidden) >= 1, "at least one hidden layer size is needed")
+        _require(all(1 <= h <= 8192 for h in self.hidden), f"hidden sizes must be between 1 and 8192 (got {self.hidden})")
+        _require(
+            len(self.image_shape) == 3 and all(s >= 1 for s in self.image_shape),
+            f"image shape must be (channels, height, width) (got {self.image_shape})",
+        )
+        if self.arch == "conv":
+            _, h, w = self.image_shape
+            _require(h % 4 == 0 and w % 4 == 0, f"the conv model needs height and width divisible by 4 (got {h}x{w})")
+        _require(self.num_classes >= 1, f"number of classes must be at least 1 (got {self.num_classes})")
+
+    @property
+    def conditional(self) -> bool:
+        return self.variant == "conditional"
+
+    @property
+    def pixels(self) -> int:
+        c, h, w = self.image_shape
+        return c * h * w
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelConfig":
+        return _from_dict(cls, d)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0
+    capacity: float | None = None  # target KL in nats (Burgess et al. 2018); None: plain beta
+    capacity_epochs: float = 10.0  # epochs over which the capacity target ramps from 0 to C
+    kl_schedule: str = "constant"
+    warmup_epochs: float = 0.0  # linear: epochs to ramp the KL weight 0 -> 1; cyclical: cycle length
+    free_bits: float = 0.0  # per-dimension KL floor, nats (Kingma et al. 2016)
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # bf16 autocast, CUDA only
+    probe_size: int = 2000
+    progress_interval: float = 0.1  # seconds between host syncs / Progress messages
+    snapshot_interval: float = 1.0  # seconds between Snapshot messages
+
+    def __post_init__(self) -> None:
+        if self.kl_schedule == "constant" and self.warmup_epochs > 0:
+            object.__setattr__(self, "kl_schedule", "linear")
+        _require(isinstance(self.epochs, int) and 1 <= self.epochs <= 100_000, f"epochs must be a whole number >= 1 (got {self.epochs})")
+        _require(
+            isinstance(self.batch_size, int) and 1 <= self.batch_size <= 1_000_000,
+            f"batch size must be a whole number >= 1 (got {self.batch_size})",
+        )
+        _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a positive number (got {self.lr})")
+        _require(_finite(self.beta) and self.beta >= 0, f"beta must be a number >= 0 (got {self.beta})")
+        _require(
+            self.capacity is None or (_finite(self.capacity) and self.capacity >= 0),
+            f"capacity must be a number >= 0 nats (got {self.capacity})",
+        )
+        _require(_finite(self.capacity_epochs) and self.capacity_epochs >= 0, "capacity ramp must be >= 0 epochs")
+        _require(self.kl_schedule in KL_SCHEDULES, f"KL schedule must be one of {', '.join(KL_SCHEDULES)} (got {self.kl_schedule!r})")
+        _require(_finite(self.warmup_epochs) and self.warmup_epochs >= 0, f"warm-up epochs must be >= 0 (got {self.warmup_epochs})")
+        _require(
+            self.kl_schedule != "cyclical" or self.warmup_epochs > 0,
+            "the cyclical KL schedule needs a cycle length: set warm-up epochs > 0",
+        )
+        _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a number >= 0 nats (got {self.free_bits})")
+        _require(isinstance(self.seed, int) and 0 <= self.seed < 2**63, f"seed must be a whole number >= 0 (got {self.seed})")
+        _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)} (got {self.device!r})")
+        _require(isinstance(self.probe_size, int) and self.probe_size >= 1, "probe size must be >= 1")
+        _require(_finite(self.progress_interval) and self.progress_interval > 0, "progress interval must be > 0 seconds")
+        _require(_finite(self.snapshot_interval) and self.snapshot_interval > 0, "snapshot interval must be > 0 seconds")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        return _from_dict(cls, d)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def _from_dict(cls, d: Mapping[str, Any]):
+    if not isinstance(d, Mapping):
+        raise ConfigError(f"{cls.__name__} must be a mapping, got {type(d).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} settings: {', '.join(sorted(map(str, unknown)))}")
+    try:
+        return cls(**dict(d))
+    except TypeError as exc:  # wrong types that comparisons choke on
+        raise ConfigError(f"invalid {cls.__name__}: {exc}") from None

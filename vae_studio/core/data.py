@@ -1,0 +1,228 @@
+"""Dataset sources behind one interface, and a device-resident batcher.
+
+A source becomes a :class:`Dataset`: uint8 images (N, H, W) and int64 labels for a training
+and a held-out split. Training keeps the whole split on the training device and draws batches
+as index gathers on a shuffled permutation, so there is no per-sample Python work and no
+DataLoader process; MNIST is 47 MB as uint8.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .errors import DataError
+from .idx import read_idx
+
+TORCHVISION_SOURCES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+BUILTIN_SOURCES = ("digits", *TORCHVISION_SOURCES)
+DIGIT_NAMES = tuple(str(i) for i in range(10))
+_SPLIT_SEED = 0
+_HELD_OUT_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Split:
+    images: torch.Tensor  # uint8 (N, H, W)
+    labels: torch.Tensor  # int64 (N,)
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != torch.uint8 or self.images.ndim != 3:
+            raise DataError(f"images must be uint8 (N, H, W), got {self.images.dtype} {tuple(self.images.shape)}")
+        if self.labels.shape != (self.images.shape[0],):
+            raise DataError(f"{self.images.shape[0]} images but {tuple(self.labels.shape)} labels")
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def subset(self, index: torch.Tensor) -> "Split":
+        return Split(self.images[index], self.labels[index])
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    train: Split
+    test: Split
+    class_names: tuple[str, ...]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (1, *self.train.images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def split(self, which: str) -> Split:
+        if which not in ("train", "test"):
+            raise DataError(f"split must be 'train' or 'test' (got {which!r})")
+        return self.train if which == "train" else self.test
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vae-studio" / "datasets"
+
+
+def describe_sources() -> str:
+    return "digits (built in), mnist, fashion-mnist, kmnist, or a folder of MNIST-format IDX files"
+
+
+def load_dataset(source: str = "digits", data_dir: str | os.PathLike | None = None, download: bool = True) -> Dataset:
+    """Load a dataset by name or folder path; raise :class:`DataError` with a fix on failure."""
+    if source == "digits":
+        return _load_digits()
+    if source in TORCHVISION_SOURCES:
+        return _load_torchvision(source, Path(data_dir) if data_dir else default_data_dir(), download)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return _load_idx_folder(path)
+    if path.exists():
+        raise DataError(f"{path} is a file; --dataset takes a folder of IDX files or one of: {describe_sources()}")
+    raise DataError(f"unknown dataset {source!r}: use {describe_sources()}")
+
+
+def _load_digits() -> Dataset:
+    folder = resources.files("vae_studio.resources") / "digits"
+    try:
+        with resources.as_file(folder / "digits-images-idx3-ubyte.gz") as img, resources.as_file(
+            folder / "digits-labels-idx1-ubyte.gz"
+        ) as lab:
+            images, labels = _read_pair(img, lab)
+    except FileNotFoundError as exc:
+        raise DataError(f"the built-in digits are missing from this installation ({exc}); reinstall VAE Studio") from None
+    whole = Split(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)))
+    train, test = _stratified_split(whole)
+    return Dataset("digits", train, test, DIGIT_NAMES)
+
+
+def _stratified_split(whole: Split) -> tuple[Split, Split]:
+    """Hold out the same fraction of every class, with a fixed seed so the split never moves."""
+    g = torch.Generator().manual_seed(_SPLIT_SEED)
+    held = []
+    for c in torch.unique(whole.labels):
+        members = torch.nonzero(whole.labels == c).flatten()
+        members = members[torch.randperm(len(members), generator=g)]
+        held.append(members[: max(1, round(len(members) * _HELD_OUT_FRACTION))])
+    held_idx = torch.sort(torch.cat(held)).values
+    mask = torch.ones(len(whole), dtype=torch.bool)
+    mask[held_idx] = False
+    return whole.subset(torch.nonzero(mask).flatten()), whole.subset(held_idx)
+
+
+def _read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(images_path, expected_ndim=3)
+    labels = read_idx(labels_path, expected_ndim=1)
+    if len(images) != len(labels):
+        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    return images, labels
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    # torchvision's layout names them e.g. train-images-idx3-ubyte; some mirrors use a dot
+    matches = sorted(p for p in folder.iterdir() if p.is_file() and p.name.startswith(stem) and not p.name.endswith(".tmp"))
+    plain = [p for p in matches if not p.name.endswith(".gz")]
+    return (plain or matches or [None])[0]
+
+
+def _load_idx_folder(folder: Path) -> Dataset:
+    splits: dict[str, Split] = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        img, lab = _find(folder, f"{prefix}-images"), _find(folder, f"{prefix}-labels")
+        if img is None and lab is None:
+            continue
+        if img is None or lab is None:
+            have, missing = (img, "images") if lab is None else (lab, "labels")
+            raise DataError(f"{folder} has {have.name} but no matching {prefix}-{missing} file")
+        images, labels = _read_pair(img, lab)
+        splits[split] = Split(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)))
+    if not splits:
+        raise DataError(
+            f"{folder} holds no MNIST-format IDX files (expected train-images-idx3-ubyte[.gz] and "
+            "train-labels-idx1-ubyte[.gz], and/or the t10k-* pair)"
+        )
+    if len(splits) == 1:  # carve the missing split out of the one that is there
+        only = next(iter(splits.values()))
+        splits["train"], splits["test"] = _stratified_split(only)
+    train, test = splits["train"], splits["test"]
+    if train.images.shape[1:] != test.images.shape[1:]:
+        raise DataError(
+            f"{folder}: training images are {tuple(train.images.shape[1:])} but test images are {tuple(test.images.shape[1:])}"
+        )
+    n_classes = int(max(train.labels.max(), test.labels.max())) + 1
+    return Dataset(str(folder), train, test, tuple(str(i) for i in range(n_classes)))
+
+
+def _load_torchvision(name: str, root: Path, download: bool) -> Dataset:
+    try:
+        from torchvision import datasets
+    except Exception as exc:  # torchvision is a dependency, but a broken install should still read clearly
+        raise DataError(f"torchvision is needed for {name} but could not be imported ({exc})") from None
+    cls = getattr(datasets, TORCHVISION_SOURCES[name])
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        parts = [cls(root=str(root), train=train, download=download) for train in (True, False)]
+    except Exception as exc:
+        hint = (
+            "connect to the internet once so it can be downloaded"
+            if download
+            else "allow downloading"
+        )
+        raise DataError(
+            f"{name} is not available under {root} ({_first_line(exc)}); {hint}, or point --data-dir at a folder "
+            f"holding {cls.__name__}/raw, or pass --dataset with a folder of IDX files"
+        ) from None
+    train, test = (Split(p.data.to(torch.uint8), p.targets.to(torch.int64)) for p in parts)
+    return Dataset(name, train, test, tuple(str(c).split(" - ")[-1] for c in parts[0].classes))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class DeviceBatches:
+    """Shuffled mini-batches gathered from a split that lives on the training device.
+
+    Images stay uint8 on the device (a quarter of the float size) and are converted per batch,
+    on the device. The permutation comes from a seeded CPU generator, so runs are reproducible
+    on any device.
+    """
+
+    def __init__(
+        self,
+        split: Split,
+        batch_size: int,
+        device: torch.device,
+        generator: torch.Generator,
+        drop_last: bool = False,
+    ):
+        self.images = split.images.to(device)
+        self.labels = split.labels.to(device)
+        self.batch_size = batch_size
+        self.device = device
+        self.generator = generator
+        self.drop_last = drop_last and len(split) >= batch_size
+
+    def __len__(self) -> int:
+        n = self.images.shape[0]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = self.images.shape[0]
+        perm = torch.randperm(n, generator=self.generator).to(self.device, non_blocking=True)
+        for i in range(len(self)):
+            idx = perm[i * self.batch_size : (i + 1) * self.batch_size]
+            yield to_float(self.images[idx]), self.labels[idx]
+
+
+def to_float(images_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, H, W) -> float32 (N, 1, H, W) in [0, 1]."""
+    return images_u8.unsqueeze(1).to(torch.float32).div_(255.0)

@@ -1,0 +1,43 @@
+"""Exceptions the core raises for conditions a user can act on.
+
+Every one carries a message written for a person, so the CLI and the window can show
+``str(error)`` as it is, without a traceback.
+"""
+
+
+class VaeStudioError(Exception):
+    """Base class: something the user can fix or should know about."""
+
+    #: process exit status the CLI uses for this kind of error
+    exit_code = 1
+
+
+class ConfigError(VaeStudioError, ValueError):
+    """A setting is out of range or inconsistent with another."""
+
+    exit_code = 2
+
+
+class DataError(VaeStudioError):
+    """A dataset is missing, unreadable or malformed."""
+
+    exit_code = 2
+
+
+class CheckpointError(VaeStudioError):
+    """A checkpoint file is missing, corrupt, foreign, unsafe or from a newer version."""
+
+    exit_code = 2
+
+
+class TrainingError(VaeStudioError):
+    """Training had to stop (non-finite loss, out of memory)."""
+
+
+class NonFiniteLossError(TrainingError):
+    """A loss term became NaN or infinite; the last good weights were restored."""
+
+    def __init__(self, message: str, term: str, step: int):
+        super().__init__(message)
+        self.term = term
+        self.step = step

@@ -1,0 +1,171 @@
+"""Held-out figures: -ELBO (recon, KL), the importance-weighted NLL bound, active units, KL per dim."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import Split, to_float
+from .losses import kl_per_dim, recon_nll
+from .models import VAE
+
+_LOG_2PI = math.log(2 * math.pi)
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2015
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    recon: float
+    kl: float
+    neg_elbo: float
+    kl_per_dim: tuple[float, ...]
+    active_units: int
+    mu_variance: tuple[float, ...]
+    nll_iwae: float | None = None
+    iwae_samples: int | None = None
+    n_images: int = 0
+
+    def to_dict(self) -> dict:
+        d = {
+            "neg_elbo": self.neg_elbo,
+            "recon": self.recon,
+            "kl": self.kl,
+            "active_units": self.active_units,
+            "kl_per_dim": list(self.kl_per_dim),
+            "n_images": self.n_images,
+        }
+        if self.nll_iwae is not None:
+            d["nll_iwae"] = self.nll_iwae
+            d["iwae_samples"] = self.iwae_samples
+        return d
+
+
+def _batches(split: Split, device: torch.device, batch_size: int):
+    for i in range(0, len(split), batch_size):
+        x = to_float(split.images[i : i + batch_size].to(device))
+        y = split.labels[i : i + batch_size].to(device)
+        yield x, y
+
+
+def _labels(model: VAE, y: torch.Tensor) -> torch.Tensor | None:
+    return y if model.conditional else None
+
+
+@torch.no_grad()
+def encode_means(model: VAE, split: Split, device: torch.device | str = "cpu", batch_size: int = 2048) -> torch.Tensor:
+    """Posterior means E_q[z|x] for every image of a split, on the CPU, shape (N, D)."""
+    device = torch.device(device)
+    out = [model.encode(x, _labels(model, y))[0].float().cpu() for x, y in _batches(split, device, batch_size)]
+    return torch.cat(out)
+
+
+def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, torch.Tensor]:
+    """Dimensions whose posterior mean varies over the data: Var_x(E_q[z_i|x]) > threshold."""
+    var = mu.double().var(0, unbiased=False) if mu.shape[0] > 1 else torch.zeros(mu.shape[1], dtype=torch.float64)
+    return int((var > threshold).sum()), var
+
+
+@torch.no_grad()
+def elbo(
+    model: VAE,
+    split: Split,
+    device: torch.device | str = "cpu",
+    batch_size: int = 2048,
+    generator: torch.Generator | None = None,
+) -> tuple[float, float, torch.Tensor, torch.Tensor]:
+    """Mean recon and KL (nats per image), KL per dimension, and all posterior means."""
+    device = torch.device(device)
+    log_sigma = model.log_sigma
+    sums = torch.zeros(2, dtype=torch.float64, device=device)
+    kl_dims = torch.zeros(model.cfg.latent_dim, dtype=torch.float64, device=device)
+    mus = []
+    for x, y in _batches(split, device, batch_size):
+        mu, logvar = model.encode(x, _labels(model, y))
+        mu, logvar = mu.float(), logvar.float()
+        eps = torch.randn(mu.shape, generator=generator, device=device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        rec = recon_nll(model.decode(z, _labels(model, y)), x, model.cfg.likelihood, log_sigma)
+        kl_d = kl_per_dim(mu, logvar)
+        sums += torch.stack([rec.sum(), kl_d.sum()]).double()
+        kl_dims += kl_d.sum(0).double()
+        mus.append(mu.cpu())
+    n = max(1, len(split))
+    recon, kl = (sums / n).tolist()
+    return recon, kl, (kl_dims / n).float().cpu(), torch.cat(mus) if mus else torch.zeros(0, model.cfg.latent_dim)
+
+
+@torch.no_grad()
+def iwae_nll(
+    model: VAE,
+    split: Split,
+    k: int,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+    max_decodes: int = 8192,
+) -> float:
+    """Importance-weighted estimate of -log p(x) with k samples (Burda et al. 2015), nats per image.
+
+    -log (1/k sum_i p(x, z_i) / q(z_i | x)), z_i ~ q(z | x), computed with log-sum-exp. k = 1 is the
+    single-sample -ELBO; the estimate tightens towards the true NLL as k grows.
+    """
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    device = torch.device(device)
+    total = 0.0
+    batch = max(1, max_decodes // k)
+    acc = torch.zeros((), dtype=torch.float64, device=device)
+    for x, y in _batches(split, device, batch):
+        b = x.shape[0]
+        mu, logvar = model.encode(x, _labels(model, y))
+        mu, logvar = mu.float(), logvar.float()
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn((k, *mu.shape), generator=generator, device=device, dtype=mu.dtype)
+        z = mu + eps * std  # (k, b, D)
+        log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1)
+        log_p_z = (-0.5 * (z.pow(2) + _LOG_2PI)).sum(-1)
+        yk = None if not model.conditional else y.repeat(k)
+        logits = model.decode(z.reshape(k * b, -1), yk)
+        xk = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+        log_px_z = -recon_nll(logits, xk, model.cfg.likelihood, model.log_sigma).view(k, b)
+        log_w = log_px_z + log_p_z - log_q
+        acc += -(torch.logsumexp(log_w.double(), dim=0) - math.log(k)).sum()
+    total = float(acc)
+    return total / max(1, len(split))
+
+
+def evaluate(
+    model: VAE,
+    split: Split,
+    device: torch.device | str = "cpu",
+    iwae_samples: int | None = None,
+    seed: int = 0,
+) -> EvalResult:
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    try:
+        gen = torch.Generator(device=device).manual_seed(seed)
+        recon, kl, kl_d, mu = elbo(model, split, device, generator=gen)
+        au, var = active_units(mu)
+        nll = iwae_nll(model, split, iwae_samples, device, generator=gen) if iwae_samples else None
+    finally:
+        model.train(was_training)
+    return EvalResult(
+        recon=recon,
+        kl=kl,
+        neg_elbo=recon + kl,
+        kl_per_dim=tuple(float(v) for v in kl_d),
+        active_units=au,
+        mu_variance=tuple(float(v) for v in var),
+        nll_iwae=nll,
+        iwae_samples=iwae_samples,
+        n_images=len(split),
+    )
+
+
+def kl_order(kl_per_dim_values) -> np.ndarray:
+    """Dimension indices sorted by KL, most informative first."""
+    return np.argsort(-np.asarray(kl_per_dim_values), kind="stable")

@@ -1,0 +1,143 @@
+"""Encoders, decoders and the VAE built from a :class:`ModelConfig`.
+
+One :class:`VAE` class serves every variant: a conditional model concatenates a one-hot label
+to the encoder's features and to z; a beta-VAE is the same network with a different loss.
+Sizes all come from the config, so nothing here knows about 784 or 20.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        self.body = _mlp([cfg.pixels + cond_dim, *cfg.hidden])
+        self.head = nn.Linear(cfg.hidden[-1], 2 * cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        h = x.flatten(1)
+        if cond is not None:
+            h = torch.cat([h, cond], dim=1)
+        return self.head(F.relu(self.body(h)))
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        self.image_shape = cfg.image_shape
+        self.net = _mlp([cfg.latent_dim + cond_dim, *reversed(cfg.hidden), cfg.pixels])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, *self.image_shape)
+
+
+class ConvEncoder(nn.Module):
+    """Two stride-2 convolutions (H -> H/4), then a fully connected layer; the label joins there."""
+
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        c, h, w = cfg.image_shape
+        self.conv = nn.Sequential(
+            nn.Conv2d(c, 32, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.fc = _mlp([64 * (h // 4) * (w // 4) + cond_dim, *cfg.hidden])
+        self.head = nn.Linear(cfg.hidden[-1], 2 * cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        h = self.conv(x)
+        if cond is not None:
+            h = torch.cat([h, cond], dim=1)
+        return self.head(F.relu(self.fc(h)))
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        c, h, w = cfg.image_shape
+        self.grid = (64, h // 4, w // 4)
+        self.fc = nn.Sequential(_mlp([cfg.latent_dim + cond_dim, *reversed(cfg.hidden), math.prod(self.grid)]), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, c, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.deconv(self.fc(z).view(-1, *self.grid))
+
+
+class VAE(nn.Module):
+    """encoder -> (mu, log sigma^2) -> reparameterised z -> decoder logits."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        cond_dim = cfg.num_classes if cfg.conditional else 0
+        enc, dec = (MLPEncoder, MLPDecoder) if cfg.arch == "mlp" else (ConvEncoder, ConvDecoder)
+        self.encoder = enc(cfg, cond_dim)
+        self.decoder = dec(cfg, cond_dim)
+        # Gaussian likelihood: one learned noise scale (the "sigma-VAE" of Rybkin et al. 2021),
+        # so reconstruction and KL stay on a comparable, meaningful nats scale.
+        self.log_sigma = nn.Parameter(torch.zeros(())) if cfg.likelihood == "gaussian" else None
+
+    @property
+    def conditional(self) -> bool:
+        return self.cfg.conditional
+
+    def _cond(self, y: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor | None:
+        if not self.conditional:
+            return None
+        if y is None:
+            raise ValueError("a conditional model needs a label for every image")
+        y = torch.as_tensor(y, device=like.device).long().reshape(-1)
+        if y.numel() == 1 and n > 1:
+            y = y.expand(n)
+        return F.one_hot(y, self.cfg.num_classes).to(like.dtype)
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.encoder(x, self._cond(y, x.shape[0], x))
+        mu, logvar = out.chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder logits (N, C, H, W); ``torch.sigmoid`` of them is the mean image."""
+        cond = self._cond(y, z.shape[0], z)
+        return self.decoder(z if cond is None else torch.cat([z, cond], dim=1))
+
+    @torch.no_grad()
+    def decode_mean(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.sigmoid(self.decode(z, y).float())
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        mu, logvar = self.encode(x, y)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z, y), mu, logvar
+
+
+def build_model(cfg: ModelConfig) -> VAE:
+    return VAE(cfg)

@@ -1,0 +1,439 @@
+"""The training loop: the only code that touches the live model and optimizer.
+
+``Trainer.run()`` is a generator. It trains step by step and yields immutable messages at a
+bounded rate: :class:`Progress` (plain floats, about every ``progress_interval`` seconds),
+:class:`Validation` (once per epoch), :class:`Snapshot` (CPU copies of the weights and the probe
+set's posterior means, about every ``snapshot_interval`` seconds) and a final :class:`Finished`.
+
+Loss sums stay on the device between messages: the host reads them once per message, never
+per step, so a GPU is never stalled waiting for Python. The same read is where non-finite
+losses are caught; the weights saved at the previous good read are then restored.
+
+Other threads control a run only through ``pause``/``resume``/``stop`` (flags checked between
+steps) and ``set_beta``/``set_lr`` (applied at the next step boundary).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+import numpy as np
+import torch
+
+from .config import ModelConfig, TrainConfig
+from .data import Dataset, DeviceBatches, Split, to_float
+from .device import resolve_device
+from .errors import ConfigError, NonFiniteLossError, TrainingError
+from .evaluate import elbo
+from .losses import capacity_at, elbo_terms, kl_schedule_weight
+from .models import VAE, build_model
+
+PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    epoch: float  # fractional epochs completed
+    epochs: int  # planned
+    recon: float  # mean over the steps since the previous Progress, nats per image
+    kl: float
+    neg_elbo: float
+    kl_weight: float  # schedule weight (0..1), before beta
+    beta: float
+    lr: float
+    samples_per_s: float
+    elapsed: float  # seconds spent training, pauses excluded
+    eta: float  # seconds to the planned end at the current rate
+
+
+@dataclass(frozen=True)
+class Validation:
+    epoch: int
+    step: int
+    recon: float
+    kl: float
+    neg_elbo: float
+    train_recon: float  # mean over the epoch
+    train_kl: float
+    kl_per_dim: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int
+    epoch: float
+    model_config: ModelConfig
+    state: dict  # name -> CPU tensor, a private copy
+    probe_mu: np.ndarray  # (P, D) posterior means of the probe set
+    probe_index: np.ndarray  # (P,) indices of the probe images in the held-out split
+    probe_labels: np.ndarray  # (P,)
+    kl_per_dim: np.ndarray  # (D,) from the latest validation
+
+    def build_model(self) -> VAE:
+        model = build_model(self.model_config)
+        model.load_state_dict(self.state)
+        return model.eval()
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str  # "completed" or "stopped"
+    step: int
+    epoch: float
+
+
+Message = Union[Progress, Validation, Snapshot, Finished]
+
+
+@dataclass
+class History:
+    """Loss curves, kept as plain lists so they pickle safely into a checkpoint."""
+
+    step: list = field(default_factory=list)
+    epoch: list = field(default_factory=list)
+    recon: list = field(default_factory=list)
+    kl: list = field(default_factory=list)
+    kl_weight: list = field(default_factory=list)
+    val_epoch: list = field(default_factory=list)
+    val_step: list = field(default_factory=list)
+    val_recon: list = field(default_factory=list)
+    val_kl: list = field(default_factory=list)
+    train_epoch_recon: list = field(default_factory=list)
+    train_epoch_kl: list = field(default_factory=list)
+
+    def add_progress(self, p: Progress) -> None:
+        self.step.append(p.step)
+        self.epoch.append(p.epoch)
+        self.recon.append(p.recon)
+        self.kl.append(p.kl)
+        self.kl_weight.append(p.kl_weight)
+
+    def add_validation(self, v: Validation) -> None:
+        self.val_epoch.append(v.epoch)
+        self.val_step.append(v.step)
+        self.val_recon.append(v.recon)
+        self.val_kl.append(v.kl)
+        self.train_epoch_recon.append(v.train_recon)
+        self.train_epoch_kl.append(v.train_kl)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        h = cls()
+        for k, v in d.items():
+            if not hasattr(h, k) or not isinstance(v, (list, tuple)):
+                raise ConfigError(f"bad loss history entry {k!r}")
+            setattr(h, k, [float(x) for x in v])
+        return h
+
+
+def _probe_index(n: int, size: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(PROBE_SEED)
+    return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
+
+
+class Trainer:
+    def __init__(
+        self,
+        model_cfg: ModelConfig,
+        train_cfg: TrainConfig,
+        dataset: Dataset,
+        *,
+        state: dict | None = None,
+    ):
+        """``state``: a checkpoint bundle (see :mod:`checkpoint`) to continue from."""
+        if model_cfg.image_shape != dataset.image_shape:
+            model_cfg = ModelConfig.from_dict({**model_cfg.to_dict(), "image_shape": dataset.image_shape})
+        if model_cfg.conditional and model_cfg.num_classes < dataset.num_classes:
+            raise ConfigError(f"{dataset.name} has {dataset.num_classes} classes but the model was built for {model_cfg.num_classes}")
+        self.model_cfg = model_cfg
+        self.cfg = train_cfg
+        self.dataset = dataset
+        self.device = resolve_device(train_cfg.device)
+        torch.manual_seed(train_cfg.seed)
+        self.model: VAE = build_model(model_cfg).to(self.device)
+        self.optimizer = self._make_optimizer(train_cfg.lr)
+        self.step = 0
+        self.epoch = 0  # completed epochs
+        self.history = History()
+        self.elapsed = 0.0  # seconds of training, pauses and validation excluded
+        self.samples_seen = 0  # in this process, for throughput
+        if state is not None:
+            self.model.load_state_dict(state["model_state"])
+            if state.get("optimizer_state"):
+                self.optimizer.load_state_dict(state["optimizer_state"])
+            self.step = int(state.get("step", 0))
+            self.epoch = int(state.get("epoch", 0))
+            self.history = History.from_dict(state.get("history", {}))
+        self._batch_gen = torch.Generator().manual_seed(train_cfg.seed)
+        self._beta = float(train_cfg.beta)
+        self._lr = float(train_cfg.lr)
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+        self._good: list[torch.Tensor] | None = None
+        self._good_step = self.step
+        self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
+        self.probe = _probe_index(len(dataset.test), train_cfg.probe_size)
+        self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
+
+    # -- control, safe from any thread -------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def set_beta(self, beta: float) -> None:
+        if not (math.isfinite(beta) and beta >= 0):
+            raise ConfigError(f"beta must be a number >= 0 (got {beta})")
+        self._beta = float(beta)
+
+    def set_lr(self, lr: float) -> None:
+        if not (math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"learning rate must be a positive number (got {lr})")
+        self._lr = float(lr)
+
+    @property
+    def beta(self) -> float:
+        return self._beta
+
+    # -- internals ---------------------------------------------------------------------------
+    def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
+        # fused Adam runs the whole update as one kernel per dtype/device, on CPU and CUDA
+        try:
+            return torch.optim.Adam(self.model.parameters(), lr=lr, fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.Adam(self.model.parameters(), lr=lr)
+
+    def _state_tensors(self) -> list[torch.Tensor]:
+        tensors = [p.data for p in self.model.parameters()]
+        for p in self.model.parameters():
+            for v in self.optimizer.state.get(p, {}).values():
+                if torch.is_tensor(v):
+                    tensors.append(v)
+        return tensors
+
+    def _remember_good(self) -> None:
+        live = self._state_tensors()
+        if self._good is None or len(self._good) != len(live):
+            self._good = [t.detach().clone() for t in live]
+        else:
+            torch._foreach_copy_(self._good, live)
+        self._good_step = self.step
+
+    def _restore_good(self) -> None:
+        if self._good is not None:
+            live = self._state_tensors()
+            if len(live) == len(self._good):
+                torch._foreach_copy_(live, self._good)
+            else:  # the optimizer state did not exist yet at the last good point
+                for t, g in zip(live, self._good):
+                    t.copy_(g)
+                for st in self.optimizer.state.values():
+                    st.clear()
+
+    def _autocast(self):
+        if self.device.type == "cuda" and self.cfg.amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def kl_weight_at(self, epoch: float) -> float:
+        return kl_schedule_weight(self.cfg.kl_schedule, epoch, self.cfg.warmup_epochs)
+
+    def snapshot(self) -> Snapshot:
+        state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        probe = self.dataset.test.subset(self.probe)
+        with torch.no_grad():
+            x = to_float(probe.images.to(self.device))
+            y = probe.labels.to(self.device) if self.model.conditional else None
+            mu = self.model.encode(x, y)[0].float().cpu().numpy()
+        return Snapshot(
+            step=self.step,
+            epoch=float(self.epoch),
+            model_config=self.model_cfg,
+            state=state,
+            probe_mu=mu,
+            probe_index=self.probe.numpy(),
+            probe_labels=probe.labels.numpy(),
+            kl_per_dim=self.last_kl_per_dim.copy(),
+        )
+
+    def validate(self) -> tuple[float, float, torch.Tensor]:
+        gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1)
+        self.model.eval()
+        try:
+            recon, kl, kl_d, _ = elbo(self.model, self.dataset.test, self.device, generator=gen)
+        finally:
+            self.model.train()
+        return recon, kl, kl_d
+
+    def _nonfinite(self, bad: list[bool]) -> NonFiniteLossError:
+        term = "reconstruction" if bad[0] else "KL"
+        self._restore_good()
+        return NonFiniteLossError(
+            f"the {term} loss became non-finite near step {self.step}; training stopped and the weights "
+            f"from step {self._good_step} were restored (try a lower learning rate)",
+            term=term,
+            step=self.step,
+        )
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> Iterator[Message]:
+        cfg = self.cfg
+        model, opt, device = self.model, self.optimizer, self.device
+        batches = DeviceBatches(self.dataset.train, cfg.batch_size, device, self._batch_gen)
+        steps_per_epoch = len(batches)
+        n_train = len(self.dataset.train)
+        total_steps = cfg.epochs * steps_per_epoch
+        model.train()
+        self._remember_good()
+        interval = torch.zeros(3, dtype=torch.float32, device=device)  # recon, kl, steps
+        epoch_sum = torch.zeros(2, dtype=torch.float64, device=device)
+        last_beta = None
+        t_last = time.perf_counter()
+        t_snap = t_last
+        seen_since = 0
+        snap_due = True
+        try:
+            while self.epoch < cfg.epochs and not self._stop.is_set():
+                epoch_sum.zero_()
+                for i, (x, y) in enumerate(batches):
+                    if not self._running.is_set():
+                        t_pause = time.perf_counter()
+                        while not self._running.wait(0.05):
+                            pass
+                        t_last += time.perf_counter() - t_pause
+                        t_snap = time.perf_counter()
+                    if self._stop.is_set():
+                        break
+                    epoch_f = self.epoch + i / steps_per_epoch
+                    w = self.kl_weight_at(epoch_f)
+                    beta = self._beta
+                    if beta != last_beta:
+                        self.applied_beta_log.append((self.step, beta))
+                        last_beta = beta
+                    if opt.param_groups[0]["lr"] != self._lr:
+                        for g in opt.param_groups:
+                            g["lr"] = self._lr
+                    with self._autocast():
+                        logits, mu, logvar = model(x, y if model.conditional else None)
+                    terms = elbo_terms(
+                        logits, x, mu, logvar,
+                        likelihood=self.model_cfg.likelihood,
+                        log_sigma=model.log_sigma,
+                        beta=beta,
+                        kl_weight=w,
+                        free_bits=cfg.free_bits,
+                        capacity=capacity_at(cfg.capacity, epoch_f, cfg.capacity_epochs),
+                    )
+                    opt.zero_grad(set_to_none=True)
+                    terms.total.backward()
+                    opt.step()
+                    self.step += 1
+                    seen_since += x.shape[0]
+                    self.samples_seen += x.shape[0]
+                    pair = torch.stack([terms.recon.detach(), terms.kl.detach()])
+                    interval[:2] += pair
+                    interval[2] += 1
+                    epoch_sum += pair.double() * x.shape[0]
+
+                    now = time.perf_counter()
+                    if now - t_last >= cfg.progress_interval:
+                        r, k, n = interval.tolist()  # the one host sync per interval
+                        interval.zero_()
+                        if not (math.isfinite(r) and math.isfinite(k)):
+                            raise self._nonfinite([not math.isfinite(r), not math.isfinite(k)])
+                        self._remember_good()
+                        now = time.perf_counter()
+                        dt = now - t_last
+                        self.elapsed += dt
+                        rate = seen_since / dt if dt > 0 else 0.0
+                        p = Progress(
+                            step=self.step, epoch=self.epoch + (i + 1) / steps_per_epoch, epochs=cfg.epochs,
+                            recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=w, beta=beta, lr=self._lr,
+                            samples_per_s=rate, elapsed=self.elapsed,
+                            eta=(total_steps - (self.epoch * steps_per_epoch + i + 1)) * cfg.batch_size / rate if rate else math.inf,
+                        )
+                        self.history.add_progress(p)
+                        t_last, seen_since = now, 0
+                        yield p
+                        if now - t_snap >= cfg.snapshot_interval:
+                            snap_due = True
+                    if snap_due and self._good_step == self.step:
+                        snap_due = False
+                        t_snap = time.perf_counter()
+                        yield self.snapshot()
+                        t_last += time.perf_counter() - t_snap
+                else:
+                    # the epoch ran to its end
+                    tr, tk = (epoch_sum / n_train).tolist()
+                    if not (math.isfinite(tr) and math.isfinite(tk)):
+                        raise self._nonfinite([not math.isfinite(tr), not math.isfinite(tk)])
+                    self.epoch += 1
+                    t_val = time.perf_counter()
+                    vr, vk, kl_d = self.validate()
+                    self.last_kl_per_dim = kl_d.numpy()
+                    v = Validation(
+                        epoch=self.epoch, step=self.step, recon=vr, kl=vk, neg_elbo=vr + vk,
+                        train_recon=tr, train_kl=tk, kl_per_dim=tuple(float(a) for a in kl_d),
+                    )
+                    self.history.add_validation(v)
+                    self._remember_good()
+                    t_last += time.perf_counter() - t_val  # validation is not training time
+                    yield v
+        except torch.cuda.OutOfMemoryError:
+            self._restore_good()
+            raise TrainingError(
+                f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
+                f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
+            ) from None
+        # flush what the last interval accumulated, then a final picture of the model
+        r, k, n = interval.tolist()
+        if n:
+            if not (math.isfinite(r) and math.isfinite(k)):
+                raise self._nonfinite([not math.isfinite(r), not math.isfinite(k)])
+            now = time.perf_counter()
+            self.elapsed += now - t_last
+            p = Progress(
+                step=self.step, epoch=self.epoch_float(steps_per_epoch), epochs=cfg.epochs,
+                recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=self.kl_weight_at(self.epoch), beta=self._beta,
+                lr=self._lr, samples_per_s=seen_since / max(1e-9, now - t_last), elapsed=self.elapsed, eta=0.0,
+            )
+            self.history.add_progress(p)
+            yield p
+        self._remember_good()
+        yield self.snapshot()
+        yield Finished(
+            reason="stopped" if self._stop.is_set() else "completed",
+            step=self.step,
+            epoch=self.epoch_float(steps_per_epoch),
+        )
+
+    def epoch_float(self, steps_per_epoch: int) -> float:
+        partial = self.step - self.epoch * steps_per_epoch
+        return self.epoch + (partial / steps_per_epoch if 0 < partial < steps_per_epoch else 0.0)
+
+    def train(self) -> list[Message]:
+        """Run to the end and return the messages; for scripts and tests."""
+        return list(self.run())
