@@ -76,10 +76,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         bundle = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
-        what = f"it refers to {found.group(1)}" if found else _short(exc)
+        if not found:
+            raise CheckpointError(f"{path} is corrupt or truncated and cannot be read (not a PyTorch file)") from None
         raise CheckpointError(
             f"{path} was refused: it holds objects other than weights and settings, which could run code "
-            f"when loaded ({what}). VAE Studio opens only plain run files."
+            f"when loaded (it refers to {found.group(1)}). VAE Studio opens only plain run files."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, OSError, AttributeError, TypeError) as exc:
         raise CheckpointError(f"{path} is corrupt or truncated and cannot be read ({_short(exc)})") from None

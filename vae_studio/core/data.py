@@ -139,7 +139,7 @@ def _load_idx_folder(folder: Path) -> Dataset:
         if img is None and lab is None:
             continue
         if img is None or lab is None:
-            have, missing = (img, "images") if lab is None else (lab, "labels")
+            have, missing = (img, "labels") if lab is None else (lab, "images")
             raise DataError(f"{folder} has {have.name} but no matching {prefix}-{missing} file")
         images, labels = _read_pair(img, lab)
         splits[split] = Split(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)))

@@ -179,6 +179,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._waiting = threading.Event()  # set while the loop sits in a pause
         self._good: list[torch.Tensor] | None = None
         self._good_step = self.step
         self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
@@ -199,6 +200,11 @@ class Trainer:
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
+
+    @property
+    def waiting(self) -> bool:
+        """True once the loop has acknowledged a pause and is idle between steps."""
+        return self._waiting.is_set()
 
     @property
     def stopping(self) -> bool:
@@ -321,8 +327,9 @@ class Trainer:
                 for i, (x, y) in enumerate(batches):
                     if not self._running.is_set():
                         t_pause = time.perf_counter()
-                        while not self._running.wait(0.05):
-                            pass
+                        self._waiting.set()
+                        self._running.wait()
+                        self._waiting.clear()
                         t_last += time.perf_counter() - t_pause
                         t_snap = time.perf_counter()
                     if self._stop.is_set():

@@ -1,0 +1,75 @@
+import pytest
+import torch
+
+from vae_studio.core import ConfigError, ModelConfig, TrainConfig, build_model
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+@pytest.mark.parametrize("variant", ["vanilla", "conditional", "beta"])
+def test_shapes_follow_the_config(arch, variant):
+    cfg = ModelConfig(variant=variant, arch=arch, latent_dim=7, hidden=(64, 32), image_shape=(1, 12, 16), num_classes=5)
+    model = build_model(cfg)
+    x = torch.rand(3, 1, 12, 16)
+    y = torch.tensor([0, 4, 2]) if cfg.conditional else None
+    logits, mu, logvar = model(x, y)
+    assert logits.shape == x.shape
+    assert mu.shape == logvar.shape == (3, 7)
+    assert model.decode_mean(torch.zeros(2, 7), y[:2] if y is not None else None).shape == (2, 1, 12, 16)
+
+
+def test_gradients_flow_through_the_reparameterisation():
+    mu = torch.zeros(5, 3, requires_grad=True)
+    logvar = torch.zeros(5, 3, requires_grad=True)
+    z = build_model(ModelConfig(latent_dim=3)).reparameterize(mu, logvar)
+    (z**2).sum().backward()
+    assert mu.grad.abs().sum() > 0 and logvar.grad.abs().sum() > 0
+    model = build_model(ModelConfig(latent_dim=3, hidden=(32,)))
+    logits, m, lv = model(torch.rand(4, 1, 28, 28))
+    logits.sum().backward()
+    enc_grads = [p.grad for p in model.encoder.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in enc_grads)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_conditional_decoder_output_depends_on_the_label(arch):
+    model = build_model(ModelConfig(variant="conditional", arch=arch, latent_dim=4, hidden=(64,)))
+    z = torch.randn(1, 4)
+    a, b = model.decode_mean(z, torch.tensor([3])), model.decode_mean(z, torch.tensor([7]))
+    assert (a - b).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="label"):
+        model.decode(z)
+
+
+def test_nothing_is_hard_coded_to_mnist_sizes():
+    model = build_model(ModelConfig(latent_dim=20, hidden=(400,)))
+    assert sum(p.numel() for p in model.parameters()) == (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 400) + (400 * 784 + 784)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [(dict(latent_dim=0), "latent"), (dict(arch="rnn"), "arch"), (dict(variant="x"), "variant"),
+     (dict(arch="conv", image_shape=(1, 30, 30)), "divisible by 4"), (dict(hidden=()), "hidden")],
+)
+def test_model_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        ModelConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [(dict(epochs=0), "epochs"), (dict(lr=float("nan")), "learning rate"), (dict(beta=-1.0), "beta"),
+     (dict(free_bits=-0.1), "free bits"), (dict(kl_schedule="cyclical"), "cycle length"), (dict(device="tpu"), "device")],
+)
+def test_train_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_configs_round_trip_through_dicts():
+    m = ModelConfig(variant="beta", hidden=(128, 64))
+    t = TrainConfig(beta=4.0, warmup_epochs=2)
+    assert ModelConfig.from_dict(m.to_dict()) == m
+    assert TrainConfig.from_dict(t.to_dict()) == t
+    assert t.kl_schedule == "linear"
+    with pytest.raises(ConfigError, match="unknown"):
+        ModelConfig.from_dict({**m.to_dict(), "bogus": 1})
