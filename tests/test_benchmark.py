@@ -1,0 +1,33 @@
+"""Keeps scripts/benchmark.py working. It asserts what the figures are, never how fast."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_prints_a_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "benchmark.py"), "--quick", "--json-out", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == figures
+    for key in ("tutorial_s_per_epoch", "engine_s_per_epoch", "speedup", "engine_test_neg_elbo",
+                "tutorial_test_neg_elbo", "decode_p95_ms", "peak_rss_mb"):
+        assert figures[key] > 0, key
+    assert "VAE Studio engine, s/epoch" in r.stdout
+    assert "gui_skipped" in figures or figures["in_app_samples_per_s"] > 0
+
+
+def test_scripts_have_help():
+    for script in ("benchmark.py", "tutorial_vae.py", "make_digits.py"):
+        r = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
+        assert r.returncode == 0 and "usage" in r.stdout.lower(), script
