@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup-epochs", type=_number(float, "--warmup-epochs", 0), default=0.0, metavar="W", help="epochs to ramp the KL weight from 0 to 1 (the cycle length for cyclical)")
     t.add_argument("--free-bits", type=_number(float, "--free-bits", 0), default=0.0, metavar="L", help="per-dimension KL floor in nats: dimensions below it are not pushed further towards the prior")
     t.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
+    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), else fp32")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of the validation figures")
 
@@ -207,7 +208,7 @@ def _train(args) -> int:
     train_cfg = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta, capacity=args.capacity,
         capacity_epochs=args.capacity_epochs, kl_schedule=schedule, warmup_epochs=args.warmup_epochs,
-        free_bits=args.free_bits, seed=args.seed, device=args.device,
+        free_bits=args.free_bits, seed=args.seed, device=args.device, precision=args.precision,
     )
     out = args.out or Path(f"vae-{args.variant}.pt")
     if out.is_dir() or not out.resolve().parent.is_dir():
@@ -221,7 +222,8 @@ def _train(args) -> int:
     log = sys.stderr if args.json else sys.stdout
     print(
         f"training a {args.variant} VAE ({args.arch}, latent {args.latent_dim}) on {dataset.name}: "
-        f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}",
+        f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
+        f"{', bf16' if trainer.bf16 else ''}",
         file=log,
     )
     bar = _ProgressLine(sys.stderr, train_cfg.epochs)
@@ -255,6 +257,7 @@ def _train(args) -> int:
         "recon": recon,
         "kl": kl,
         "device": str(trainer.device),
+        "precision": "bf16" if trainer.bf16 else "fp32",
         "dataset": dataset.name,
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,

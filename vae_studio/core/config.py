@@ -18,6 +18,7 @@ ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 KL_SCHEDULES = ("constant", "linear", "cyclical")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def _require(ok: bool, message: str) -> None:
@@ -90,7 +91,7 @@ class TrainConfig:
     free_bits: float = 0.0  # per-dimension KL floor, nats (Kingma et al. 2016)
     seed: int = 0
     device: str = "auto"
-    amp: bool = True  # bf16 autocast, CUDA only
+    precision: str = "auto"  # auto: bf16 autocast where the hardware does bf16 natively, else fp32
     probe_size: int = 2000
     progress_interval: float = 0.1  # seconds between host syncs / Progress messages
     snapshot_interval: float = 1.0  # seconds between Snapshot messages
@@ -119,6 +120,7 @@ class TrainConfig:
         _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a number >= 0 nats (got {self.free_bits})")
         _require(isinstance(self.seed, int) and 0 <= self.seed < 2**63, f"seed must be a whole number >= 0 (got {self.seed})")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)} (got {self.device!r})")
+        _require(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
         _require(isinstance(self.probe_size, int) and self.probe_size >= 1, "probe size must be >= 1")
         _require(_finite(self.progress_interval) and self.progress_interval > 0, "progress interval must be > 0 seconds")
         _require(_finite(self.snapshot_interval) and self.snapshot_interval > 0, "snapshot interval must be > 0 seconds")

@@ -23,3 +23,19 @@ def describe_device(device: torch.device | str) -> str:
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     n = torch.get_num_threads()
     return f"CPU, {n} thread{'s' if n != 1 else ''}"
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 matrix products run natively (and so faster than fp32) on this device."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:  # AVX-512 BF16 or AMX on x86; emulated bf16 on other CPUs is slower than fp32
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    if precision == "bf16":
+        return True
+    return precision == "auto" and native_bf16(device)
