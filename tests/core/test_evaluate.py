@@ -24,3 +24,13 @@ def test_active_units_and_kl_per_dim(trained):
     mu[:, 1] = torch.linspace(-0.05, 0.05, 100)
     n, var = active_units(mu)
     assert n == 1 and var[0] > 0.01 > var[1]
+
+
+def test_collapse_warning_names_the_remedies(trained):
+    from vae_studio.core.evaluate import collapse_warning
+
+    r = evaluate(trained.model, trained.dataset.test)
+    assert collapse_warning(r.kl_per_dim, r.active_units) is None
+    msg = collapse_warning([0.001] * 8, 0)
+    assert "collapse" in msg and "warm-up" in msg and "free bits" in msg and "lower beta" in msg
+    assert collapse_warning([2.0, 0.0], 0) is not None

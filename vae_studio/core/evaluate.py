@@ -169,3 +169,24 @@ def evaluate(
 def kl_order(kl_per_dim_values) -> np.ndarray:
     """Dimension indices sorted by KL, most informative first."""
     return np.argsort(-np.asarray(kl_per_dim_values), kind="stable")
+
+
+COLLAPSE_KL_NATS = 0.05  # a dimension carrying less than this is indistinguishable from the prior
+
+
+def collapse_warning(kl_per_dim_values, active: int | None = None) -> str | None:
+    """A message when the posterior has collapsed onto the prior, else None.
+
+    Collapse: every dimension's KL is near 0, or no dimension's mean varies over the data. The
+    decoder then ignores z, and every image decodes to the same average digit.
+    """
+    kl = np.asarray(kl_per_dim_values, dtype=float)
+    if kl.size == 0:
+        return None
+    if (kl < COLLAPSE_KL_NATS).all() or active == 0:
+        return (
+            f"Posterior collapse: the KL is {kl.sum():.3f} nats over {kl.size} dimensions"
+            f"{'' if active is None else f' and {active} units are active'}, so the decoder ignores z. "
+            "Usual remedies: a KL warm-up, free bits, or a lower beta."
+        )
+    return None
