@@ -187,21 +187,12 @@ def _train(args) -> int:
     import signal
 
     from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core.config import resolve_beta
     from .core.device import describe_device
     from .core.errors import ConfigError, TrainingError
     from .core.trainer import Validation
 
-    beta = args.beta
-    if args.variant == "beta":
-        beta = 4.0 if beta is None else beta
-        if beta == 1.0 and args.capacity is None:
-            raise ConfigError("--variant beta needs --beta other than 1 (or a --capacity target); use --variant vanilla for beta = 1")
-    else:
-        if beta is not None and beta != 1.0:
-            raise ConfigError(f"--beta {beta:g} needs --variant beta (the {args.variant} variant uses beta = 1)")
-        if args.capacity is not None:
-            raise ConfigError("--capacity needs --variant beta")
-        beta = 1.0
+    beta = resolve_beta(args.variant, args.beta, args.capacity)
     schedule = args.kl_schedule or ("linear" if args.warmup_epochs > 0 else "constant")
     if schedule != "constant" and args.warmup_epochs <= 0:
         raise ConfigError(f"--kl-schedule {schedule} needs --warmup-epochs > 0")

@@ -8,6 +8,7 @@ weights are loaded into a freshly built model, which checks every tensor's name 
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import os
 import pickle
@@ -43,8 +44,10 @@ def make_bundle(trainer, **extra: Any) -> dict:
         "step": trainer.step,
         "epoch": trainer.epoch,
         "elapsed": trainer.elapsed,
-        "model_state": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
-        "optimizer_state": trainer.optimizer.state_dict(),
+        # private copies: on the CPU .cpu() would alias the live tensors, and a bundle may be
+        # written after the trainer has moved on
+        "model_state": {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
+        "optimizer_state": copy.deepcopy(trainer.optimizer.state_dict()),
         "history": trainer.history.to_dict(),
     }
     bundle.update(extra)
