@@ -1,0 +1,51 @@
+"""GUI tests run offscreen, with settings in a temporary folder, and close every window they open."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from vae_studio.gui import MainWindow  # noqa: E402
+from vae_studio.gui.session import RunSettings  # noqa: E402
+
+# small and fast: the built-in digits, a tiny MLP, 2-D latent space
+FAST = RunSettings(dataset="digits", hidden=(32,), latent_dim=2, epochs=3, batch_size=128, lr=2e-3, seed=0, device="cpu")
+
+
+@pytest.fixture
+def fast():
+    return FAST
+
+
+@pytest.fixture
+def settings_store(tmp_path):
+    # never touch the person's own settings: an INI file in the test's temporary folder
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    store = QSettings(str(tmp_path / "settings" / "vae-studio-test.ini"), QSettings.Format.IniFormat)
+    yield store
+
+
+@pytest.fixture
+def make_window(qtbot, settings_store):
+    windows = []
+
+    def make(settings: RunSettings = FAST, store=None):
+        w = MainWindow(settings=store or settings_store)
+        qtbot.addWidget(w)
+        w.controls.set_settings(settings)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.session.shutdown(5.0)
+        assert not w.session.busy or w.session._worker.control.done.is_set()
+        w.close()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()

@@ -1,0 +1,140 @@
+"""How responsive the window stays while it trains, and how fast it trains compared to headless.
+
+``measure_window`` builds a real :class:`MainWindow`, trains with the given settings to the end
+inside a Qt event loop, and meanwhile runs a 10 ms heartbeat timer on the GUI thread; the lateness
+of each beat is what a person feels as lag. ``scripts/benchmark.py`` calls it next to
+:func:`vae_studio.gui.session.headless_throughput` so the two rates come from one process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QSettings, QTemporaryDir, QTimer
+from PySide6.QtWidgets import QApplication
+
+from .session import RunSettings, Session, default_torch_threads, headless_throughput
+
+HEARTBEAT_MS = 10
+
+
+@dataclass(frozen=True)
+class WindowMeasurement:
+    heartbeat_p50_ms: float  # delay beyond the 10 ms period
+    heartbeat_p99_ms: float
+    heartbeat_max_ms: float
+    beats: int
+    samples_per_s: float  # training images per second inside the window (trainer's own clock)
+    wall_s: float
+    steps: int
+    finish: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def measure_window(settings: RunSettings, torch_threads: int | None = None, timeout_s: float = 600.0,
+                   show: bool = True) -> WindowMeasurement:
+    """Train ``settings`` in a fresh MainWindow and report heartbeat lag and throughput."""
+    from .app import MainWindow, dispose
+
+    app = QApplication.instance() or QApplication([])
+    tmp = QTemporaryDir()  # the person's own settings are never read or written
+    store = QSettings(tmp.filePath("measure.ini"), QSettings.Format.IniFormat)
+    session = Session(torch_threads=torch_threads)
+    window = MainWindow(settings=store, session=session)
+    window.controls.set_settings(settings)
+    if show:
+        window.show()
+
+    delays: list[float] = []
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        delays.append((now - last[0]) * 1000.0 - HEARTBEAT_MS)
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(heartbeat.timerType().PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(beat)
+
+    loop = QEventLoop()
+    session.state_changed.connect(lambda s: loop.quit() if s in ("ready", "idle") else None)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(int(timeout_s * 1000))
+
+    t0 = time.perf_counter()
+    window.train()
+    # the first beats would time the data loading, not training: start when the run does
+    session.started.connect(lambda _: (last.__setitem__(0, time.perf_counter()), heartbeat.start()))
+    loop.exec()
+    wall = time.perf_counter() - t0
+    heartbeat.stop()
+    session.shutdown(10.0)
+    stats = session.last_run_stats
+    steps = session.live_step
+    finish = session.last_finish_reason
+    window.close()
+    dispose(window)
+    app.processEvents()
+
+    d = np.asarray(delays[1:] or [0.0])
+    return WindowMeasurement(
+        heartbeat_p50_ms=float(np.percentile(d, 50)), heartbeat_p99_ms=float(np.percentile(d, 99)),
+        heartbeat_max_ms=float(d.max()), beats=len(d),
+        samples_per_s=stats.samples_per_s if stats else 0.0, wall_s=wall, steps=steps, finish=finish,
+    )
+
+
+def compare(settings: RunSettings, torch_threads: int | None = None, repeats: int = 1) -> dict:
+    """Window and headless throughput measured alternately in this process, plus heartbeat lag.
+
+    Headless runs with torch's default threads (what ``vae-studio train`` does) and with the
+    thread count the window's training thread uses. With ``repeats`` > 1 each figure is the best
+    of its runs, which filters out other processes competing for the CPU.
+    """
+    threads = torch_threads or default_torch_threads()
+    wins, head_default, head_same = [], [], []
+    for _ in range(repeats):
+        wins.append(measure_window(settings, torch_threads=threads))
+        head_default.append(headless_throughput(settings).samples_per_s)  # this thread keeps torch's default
+        head_same.append(headless_throughput_in_thread(settings, threads))
+    best_win = max(wins, key=lambda w: w.samples_per_s)
+    best_head = max(max(head_default), max(head_same))
+    return {
+        **best_win.to_dict(),
+        "heartbeat_p99_ms_worst": max(w.heartbeat_p99_ms for w in wins),
+        "window_samples_per_s_all": [round(w.samples_per_s) for w in wins],
+        "window_torch_threads": threads,
+        "headless_default_threads_samples_per_s": max(head_default),
+        "headless_same_threads_samples_per_s": max(head_same),
+        "window_vs_best_headless": best_win.samples_per_s / best_head if best_head else float("nan"),
+    }
+
+
+def headless_throughput_in_thread(settings: RunSettings, threads: int) -> float:
+    """Headless on a plain Python thread, so setting its torch threads leaves the caller's alone."""
+    import threading
+
+    out: list[float] = []
+    t = threading.Thread(target=lambda: out.append(headless_throughput(settings, torch_threads=threads).samples_per_s))
+    t.start()
+    t.join()
+    return out[0] if out else 0.0
+
+
+if __name__ == "__main__":  # python -m vae_studio.gui.measure [epochs] [threads, 0 = auto] [repeats]
+    import json
+    import sys
+
+    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    threads = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "0" else None
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    result = compare(RunSettings(epochs=epochs, device="cpu"), torch_threads=threads, repeats=repeats)
+    print(json.dumps(result, indent=1))

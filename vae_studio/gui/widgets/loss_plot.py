@@ -1,0 +1,228 @@
+"""Live loss curves: −ELBO, reconstruction and KL per step and per epoch, plus the KL weight.
+
+Every curve is one PlotDataItem made here once; ``refresh`` hands each its whole buffer with
+``setData``. pyqtgraph clips to the visible range and peak-downsamples, so a long run of many
+thousand points redraws as fast as a short one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..history import LossBuffers, nats_to_bits_per_dim
+
+# colour-blind-safe (Okabe-Ito): −ELBO blue, reconstruction orange, KL green
+COLORS = {"neg_elbo": "#0072B2", "recon": "#E69F00", "kl": "#009E73", "kl_weight": "#CC79A7"}
+NAMES = {"neg_elbo": "−ELBO", "recon": "reconstruction", "kl": "KL"}
+
+
+def _faint(color: str) -> pg.QtGui.QColor:
+    c = pg.mkColor(color)
+    c.setAlpha(70)
+    return c
+
+
+def cache_static_parts(*plots: pg.PlotItem) -> None:
+    """Keep axes and legends as cached pixmaps: they change only with the range, not per frame.
+
+    Without this every repaint of the view replays each axis's tick text, which on a software
+    renderer costs more than drawing the curves.
+    """
+    mode = pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+    for plot in plots:
+        for name in ("left", "bottom", "right", "top"):
+            plot.getAxis(name).setCacheMode(mode)
+        if plot.legend is not None:
+            plot.legend.setCacheMode(mode)
+
+
+def _legend_brush() -> pg.QtGui.QBrush:
+    """The plot background, slightly see-through, so the legend stays readable over curves."""
+    c = pg.mkColor(pg.getConfigOption("background"))
+    c.setAlpha(215)
+    return pg.mkBrush(c)
+
+
+class LossPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._pixels = 784
+        self._version = -1
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 0, 6, 0)
+        title = QLabel("Loss")
+        title.setObjectName("sectionTitle")
+        self.readout = QLabel("Press Train to start: the curves appear here as the model learns.")
+        self.readout.setObjectName("readout")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.setToolTip("Show the loss axis on a logarithmic scale, to see late, small improvements")
+        self.log_scale.toggled.connect(self._on_log)
+        header.addWidget(title)
+        header.addSpacing(12)
+        header.addWidget(self.readout, 1)
+        header.addWidget(self.log_scale)
+        layout.addLayout(header)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setToolTip(
+            "Losses in nats per image (sum over pixels, mean over the batch): −ELBO = reconstruction + KL.\n"
+            "Divide by (pixels × ln 2) for bits per dimension; for 28×28 images, 100 nats ≈ 0.184 bits/dim.\n"
+            "Faint lines: every progress report; solid: smoothed; circles: held-out set after each epoch."
+        )
+        layout.addWidget(self.graphics, 1)
+
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.plot.setLabel("left", "loss", units="nats / image")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setClipToView(True)
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=_legend_brush())
+        self.legend.setColumnCount(2)
+
+        self.raw: dict[str, pg.PlotDataItem] = {}
+        self.smooth: dict[str, pg.PlotDataItem] = {}
+        self.val: dict[str, pg.PlotDataItem] = {}
+        for key in NAMES:
+            self.raw[key] = self.plot.plot(pen=pg.mkPen(_faint(COLORS[key]), width=1))
+        for key, name in NAMES.items():
+            self.smooth[key] = self.plot.plot(pen=pg.mkPen(COLORS[key], width=2), name=f"{name} (train)")
+        for key, name in NAMES.items():
+            self.val[key] = self.plot.plot(
+                pen=pg.mkPen(COLORS[key], width=1, style=Qt.PenStyle.DashLine),
+                symbol="o", symbolSize=6, symbolBrush=COLORS[key], symbolPen=None, name=f"{name} (held out)",
+            )
+
+        self.weight_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
+        self.weight_plot.setLabel("left", "KL weight")
+        self.weight_plot.setLabel("bottom", "training step")
+        self.weight_plot.setYRange(0, 1.05, padding=0)
+        self.weight_plot.setMouseEnabled(y=False)
+        self.weight_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.weight_plot.setXLink(self.plot)
+        self.weight_plot.setMaximumHeight(110)
+        self.weight_plot.getAxis("left").setWidth(self.plot.getAxis("left").width())
+        self.weight_curve = self.weight_plot.plot(pen=pg.mkPen(COLORS["kl_weight"], width=2))
+        self.set_weight_visible(False)
+
+        # Ranges follow the data in steps, not on every point: each range change re-lays out and
+        # re-renders the axes, which costs more than the curves themselves. A pan or zoom by hand
+        # stops the following; pyqtgraph's "A" button brings it back.
+        self.following = True
+        vb = self.plot.getViewBox()
+        vb.disableAutoRange()
+        vb.sigRangeChangedManually.connect(self._stop_following)
+        self.plot.autoBtn.clicked.connect(self._follow_again)
+        cache_static_parts(self.plot, self.weight_plot)
+
+    # -- public ------------------------------------------------------------------------------
+    def set_pixels(self, pixels: int) -> None:
+        self._pixels = pixels
+
+    def set_weight_visible(self, visible: bool) -> None:
+        """The KL weight row is shown only when a warm-up schedule makes it move."""
+        self.weight_plot.setVisible(visible)
+        self.plot.setLabel("bottom", None if visible else "training step")
+        self.plot.showAxis("bottom", True)
+
+    def refresh(self, history: LossBuffers, force: bool = False) -> bool:
+        """Redraw from the buffers if they changed; True if anything was drawn."""
+        if history.version == self._version and not force:
+            return False
+        self._version = history.version
+        steps = history.step_array("step")
+        for key in NAMES:
+            self.raw[key].setData(steps, history.step_array(key))
+            self.smooth[key].setData(steps, history.smooth_array(key))
+            self.val[key].setData(history.val_array("val_step"), history.val_array(f"val_{key}"))
+        if self.following:
+            self._follow(history)
+        weight = history.step_array("kl_weight")
+        self.weight_curve.setData(steps, weight)
+        if len(weight) and not self.weight_plot.isVisible() and np.any(weight < 1.0):
+            self.set_weight_visible(True)
+        self._update_readout(history)
+        return True
+
+    def curve_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What each curve currently shows (for tests and exports)."""
+        out = {}
+        for group, items in (("raw", self.raw), ("smooth", self.smooth), ("val", self.val)):
+            for key, item in items.items():
+                x, y = item.getOriginalDataset()
+                out[f"{group}:{key}"] = (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+    def _update_readout(self, history: LossBuffers) -> None:
+        if not len(history):
+            self.readout.setText("Press Train to start: the curves appear here as the model learns.")
+            return
+        e, r, k = (history.smooth_array(n)[-1] for n in ("neg_elbo", "recon", "kl"))
+        text = (
+            f"−ELBO <b>{e:.1f}</b> nats/image ({nats_to_bits_per_dim(e, self._pixels):.3f} bits/dim) · "
+            f"recon {r:.1f} · KL {k:.1f}"
+        )
+        val = history.val_array("val_neg_elbo")
+        if len(val) and math.isfinite(val[-1]):
+            text += f" · held-out −ELBO {val[-1]:.1f}"
+        self.readout.setText(text)
+
+    def _on_log(self, on: bool) -> None:
+        self.plot.setLogMode(x=False, y=on)
+        self._range = None
+        if self.following:
+            self._follow_again()
+
+    def _stop_following(self, *_):
+        self.following = False
+
+    def _follow_again(self, *_):
+        self.following = True
+        self._range = None
+        self.plot.getViewBox().disableAutoRange()
+        self._version = -1
+
+    _range: tuple[float, float, float, float] | None = None
+
+    def fit_to_data(self, history: LossBuffers) -> None:
+        """Snap the range to the data (when a run ends), unless the person has zoomed by hand."""
+        if self.following:
+            self._range = None
+            self._follow(history, ahead=1.02)
+
+    def _follow(self, history: LossBuffers, ahead: float = 1.25) -> None:
+        steps = history.step_array("step")
+        if not len(steps):
+            return
+        # y from the smoothed and held-out curves: single noisy reports may leave the view
+        ys = [history.smooth_array(k) for k in NAMES] + [history.val_array(f"val_{k}") for k in NAMES]
+        y = np.concatenate([a for a in ys if len(a)])
+        y = y[np.isfinite(y)]
+        log = self.log_scale.isChecked()
+        if log:
+            y = np.log10(y[y > 0])
+        if not len(y):
+            return
+        x_hi = float(steps[-1])
+        lo, hi = float(y.min()), float(y.max())
+        span = max(hi - lo, 1e-6)
+        r = self._range
+        # grow x ahead of the data; y only when the data leaves the range or fills less than
+        # half of it (the loss falls fast early on, then slowly)
+        stale = r is None or x_hi > r[1] or lo < r[2] or hi > r[3] or (hi - lo) < 0.5 * (r[3] - r[2])
+        if stale:
+            pad = 0.06 * span
+            r = (float(steps[0]) if len(steps) > 1 else 0.0, max(10.0, x_hi * ahead), lo - pad, hi + pad)
+            self._range = r
+            self.plot.getViewBox().setRange(xRange=(r[0], r[1]), yRange=(r[2], r[3]), padding=0, disableAutoRange=True)
