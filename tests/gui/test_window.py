@@ -67,7 +67,7 @@ def test_close_right_after_train_does_not_hang(qtbot, make_window, fast):
 
 
 def test_layout_has_the_main_areas(window):
-    assert window.latent.map.isVisible() and window.latent.decoder.isVisible()
+    assert window.explorer.map.isVisible() and window.explorer.decoded_view.isVisible()
     assert window.loss_plot.isVisible()
     assert window.progress.isVisible()
     labels = window.step_label.text(), window.rate_label.text(), window.eta_label.text()

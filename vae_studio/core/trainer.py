@@ -429,7 +429,8 @@ class Trainer:
             p = Progress(
                 step=self.step, epoch=self.epoch_float(steps_per_epoch), epochs=cfg.epochs,
                 recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=self.kl_weight_at(self.epoch), beta=self._beta,
-                lr=self._lr, samples_per_s=seen_since / max(1e-9, now - t_last), elapsed=self.elapsed, eta=0.0,
+                # the run's average: the last partial interval alone is too short to mean much
+                lr=self._lr, samples_per_s=self.samples_seen / max(1e-9, self.elapsed), elapsed=self.elapsed, eta=0.0,
             )
             self.history.add_progress(p)
             yield p

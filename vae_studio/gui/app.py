@@ -31,7 +31,7 @@ from .session import RunSettings, Session, State, device_summary
 from .style import app_icon, apply_theme, configure_plots
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
-from .widgets.latent_view import LatentArea
+from .widgets.explorer import LatentExplorer
 from .widgets.loss_plot import LossPlot
 
 ORGANIZATION = "VAE Studio"
@@ -74,14 +74,16 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
         self.banner = MessageBanner()
-        self.latent = LatentArea()
+        self.explorer = LatentExplorer()
         self.loss_plot = LossPlot()
         self.plots_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.plots_splitter.addWidget(self.latent)
+        self.plots_splitter.addWidget(self.explorer)
         self.plots_splitter.addWidget(self.loss_plot)
-        self.plots_splitter.setStretchFactor(0, 1)
-        self.plots_splitter.setStretchFactor(1, 1)
+        self.plots_splitter.setStretchFactor(0, 3)
+        self.plots_splitter.setStretchFactor(1, 2)
         self.plots_splitter.setChildrenCollapsible(False)
+        self.loss_plot.setMinimumHeight(260)
+        self.plots_splitter.setSizes([600, 380])
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(6, 8, 8, 4)
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.redraw_timer.timeout.connect(self.redraw)
         self.redraw_timer.start()
         self._snapshot_version = -1
+        self._probe_source = None
         self._plot_clock = QElapsedTimer()
         self._plot_clock.start()
 
@@ -199,7 +202,8 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.session.reset()
         self.banner.hide()
-        self.latent.map.show_snapshot(None, None)
+        self.explorer.clear()
+        self._probe_source = None
         self.loss_plot.refresh(self.session.history, force=True)
         self.progress.setValue(0)
 
@@ -317,7 +321,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_weight_visible(settings.kl_schedule != "constant")
         self.loss_plot.refresh(self.session.history, force=True)
         self.loss_plot.fit_to_data(self.session.history)
-        self.latent.map.show_snapshot(None, None)
+        self.explorer.clear()
+        self._probe_source = None
         self.statusBar().showMessage(
             f"Opened a run at step {self.session.live_step:,}, epoch {self.session.completed_epochs}: "
             "Continue trains it further", 8000,
@@ -348,11 +353,15 @@ class MainWindow(QMainWindow):
             self._snapshot_version = s.snapshot_version
             snap = s.latest_snapshot
             if snap is None:
-                self.latent.map.show_snapshot(None, None)
+                self.explorer.clear()
             else:
-                n = snap.model_config.num_classes
-                self.latent.map.set_classes(tuple(str(i) for i in range(n)))
-                self.latent.map.show_snapshot(snap.probe_mu, snap.probe_labels, snap.step)
+                dataset = s.dataset
+                if dataset is not None and dataset is not self._probe_source:
+                    # the probe images and class names change only with the dataset
+                    self._probe_source = dataset
+                    self.explorer.set_class_names(dataset.class_names)
+                    self.explorer.set_probe_split(dataset.test)
+                self.explorer.set_snapshot(snap)
         p = s.latest_progress
         if p is not None:
             texts = (f"Step {p.step:,} · epoch {p.epoch:.2f} / {p.epochs}", f"{p.samples_per_s:,.0f} img/s",

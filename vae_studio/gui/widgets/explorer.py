@@ -298,6 +298,10 @@ class LatentExplorer(QWidget):
         self.sliders.set_value(z)
         self._show_z(np.asarray(z, dtype=np.float64).reshape(-1))
 
+    def map_xy(self) -> np.ndarray:
+        """The probe points as drawn on the map, (P, 2)."""
+        return self._xy
+
     def current_z(self) -> np.ndarray | None:
         return None if self._z is None else self._z.copy()
 

@@ -1,6 +1,6 @@
 """Render the latent explorer's README screenshots offscreen.
 
-    QT_QPA_PLATFORM=offscreen python -m vae_studio.gui.widgets.explorer_screenshots resources/
+    QT_QPA_PLATFORM=offscreen python scripts/explorer_screenshots.py resources/
 
 Trains two small models on the built-in digits (2-D and 10-D latent space, 20 epochs each,
 a minute or two on a laptop CPU), then saves screenshot-map.png, screenshot-manifold.png,
@@ -17,7 +17,7 @@ SIZE = (1280, 760)
 
 
 def _train(latent_dim: int, epochs: int):
-    from ...core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
+    from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
 
     data = load_dataset("digits")
     trainer = Trainer(
@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from ...core import latent as L
+    from vae_studio.core import latent as L
 
-    from ..style import apply_theme
-    from .explorer import LatentExplorer
+    from vae_studio.gui.style import apply_theme
+    from vae_studio.gui.widgets.explorer import LatentExplorer
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Render the main window part-way through training, offscreen, for the README.
+
+    python scripts/window_screenshot.py resources/screenshot-main.png
+
+Trains on the embedded digits inside a real MainWindow (its own worker thread, as a person
+would), pauses once the chosen epoch is reached, clicks a spot on the latent map, and saves
+``window.grab()``. Settings are kept in a temporary file, never the person's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("out", type=Path)
+    p.add_argument("--epochs", type=int, default=60, help="planned epochs (the bar shows progress towards them)")
+    p.add_argument("--pause-at", type=int, default=25, help="epoch at which to pause and take the picture")
+    p.add_argument("--latent-dim", type=int, default=2)
+    p.add_argument("--size", default="1500x950")
+    p.add_argument("--variant", default="vanilla")
+    args = p.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from vae_studio.gui.app import MainWindow, dispose
+    from vae_studio.gui.style import apply_theme
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app)
+    store = QSettings(os.path.join(tempfile.mkdtemp(), "shot.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=store)
+    w, h = (int(v) for v in args.size.split("x"))
+    window.resize(w, h)
+    s = window.controls.settings()
+    window.controls.set_settings(s.replace(epochs=args.epochs, latent_dim=args.latent_dim, variant=args.variant,
+                                           kl_schedule="linear", warmup_epochs=5.0))
+    window.show()
+    loop = QEventLoop()
+
+    def check(v):
+        if v.epoch >= args.pause_at:
+            window.session.pause()
+            loop.quit()
+
+    window.session.validated.connect(check)
+    QTimer.singleShot(240_000, loop.quit)
+    window.train()
+    loop.exec()
+    # let the last snapshot and the redraw timer land, then show a decoded point
+    settle = QEventLoop()
+    QTimer.singleShot(1500, settle.quit)
+    settle.exec()
+    window.redraw()
+    window.explorer.decode_at(0.5, -0.5)
+    app.processEvents()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(args.out))
+    print(f"saved {args.out}")
+    window.session.shutdown(10.0)
+    window.close()
+    dispose(window)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
