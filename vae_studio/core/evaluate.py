@@ -190,3 +190,40 @@ def collapse_warning(kl_per_dim_values, active: int | None = None) -> str | None
             "Usual remedies: a KL warm-up, free bits, or a lower beta."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the window shows about a posterior while it trains."""
+
+    active_units: int
+    latent_dim: int
+    mu_variance: tuple[float, ...]
+    warning: str | None  # the collapse message, or None when the posterior carries information
+
+
+def diagnose(kl_per_dim_values, mu) -> Diagnosis:
+    """Active units of the encoder means ``mu`` (N, D) and the collapse check, in one call.
+
+    ``kl_per_dim_values`` None: KL not measured yet (before the first held-out pass), so no
+    warning; the active units alone are not enough evidence early in a run.
+    """
+    mu_t = torch.as_tensor(np.asarray(mu, dtype=np.float32))
+    au, var = active_units(mu_t)
+    warning = None if kl_per_dim_values is None else collapse_warning(kl_per_dim_values, au)
+    return Diagnosis(au, int(mu_t.shape[1]), tuple(float(v) for v in var), warning)
+
+
+def evaluate_weights(
+    model_config, state: dict, split: Split, iwae_samples: int | None = None, max_images: int | None = None, seed: int = 0
+) -> EvalResult:
+    """:func:`evaluate` for a model given as a config and CPU weights (a snapshot or a bundle), on
+    the CPU, on the first ``max_images`` images of ``split``: the same images for every run, so
+    runs compare like with like."""
+    from .models import build_model  # the module-level import is only a type
+
+    model = build_model(model_config)
+    model.load_state_dict(state)
+    if max_images is not None and len(split) > max_images:
+        split = split.subset(slice(0, max_images))
+    return evaluate(model, split, "cpu", iwae_samples=iwae_samples, seed=seed)

@@ -481,3 +481,64 @@ def neg_elbo_each(model: VAE, images: np.ndarray, labels: np.ndarray | None = No
             rec = recon_nll(model.decode(z, y), x, model.cfg.likelihood, model.log_sigma)
             out.append((rec + kl_per_dim(mu, logvar).sum(1)).numpy())
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+# -- conditional models: one code under every label -----------------------------------------
+def _classes(model: VAE, labels: Sequence[int] | None) -> list[int]:
+    if not model.conditional:
+        raise ValueError("label sweeps and style transfer need a conditional model")
+    return list(range(model.cfg.num_classes)) if labels is None else [int(c) for c in labels]
+
+
+def label_sweep(model: VAE, z: np.ndarray, labels: Sequence[int] | None = None) -> np.ndarray:
+    """Each code of ``z`` (N, D) or (D,) decoded under every label: (N * len(labels), H, W),
+    one row per code. The code carries the style; the label picks the class."""
+    z = np.asarray(z, dtype=np.float32)
+    z = z.reshape(1, -1) if z.ndim == 1 else z
+    classes = _classes(model, labels)
+    codes = np.repeat(z, len(classes), axis=0)
+    ys = torch.as_tensor(np.tile(classes, len(z)), dtype=torch.long)
+    with torch.inference_mode():
+        out = model.decode(torch.from_numpy(np.ascontiguousarray(codes)), ys)
+    return _images(torch.sigmoid(out.float()))
+
+
+def style_transfer(
+    model: VAE, images: np.ndarray, labels: Sequence[int], targets: Sequence[int] | None = None
+) -> np.ndarray:
+    """The CVAE analogy figure (Kingma et al. 2014, fig. 1): encode each image with its own label,
+    then decode its posterior mean under every target label. (N * len(targets), H, W), one row
+    per image: the same handwriting drawn as each class."""
+    x = _as_batch(images, model)
+    if len(labels) != len(x):
+        raise ValueError(f"need one label per image (got {len(labels)} labels for {len(x)} images)")
+    classes = _classes(model, targets)
+    with torch.inference_mode():
+        mu, _ = model.encode(x, torch.as_tensor(np.asarray(labels), dtype=torch.long))
+    return label_sweep(model, mu.float().numpy(), classes)
+
+
+def snapshot_of(model_config: ModelConfig, state: dict, dataset, *, step: int = 0, epoch: float = 0.0, probe_size: int = 2000):
+    """A trainer-style ``Snapshot`` for weights that no trainer holds (a run opened from a file):
+    the same probe points a trainer would show, their posterior means, and the held-out KL per
+    dimension, all on the CPU."""
+    from .data import to_float
+    from .evaluate import elbo
+    from .trainer import Snapshot, _probe_index  # the trainer's own probe choice, so maps match
+
+    model = build_model(model_config)
+    model.load_state_dict(state)
+    model.eval()
+    probe = _probe_index(len(dataset.test), probe_size)
+    split = dataset.test.subset(probe)
+    gen = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        _, _, kl_d, _ = elbo(model, dataset.test, "cpu", generator=gen)
+        x = to_float(split.images)
+        mu = model.encode(x, split.labels if model.conditional else None)[0].float().numpy()
+    return Snapshot(
+        step=int(step), epoch=float(epoch), model_config=model_config,
+        state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        probe_mu=mu, probe_index=probe.numpy(), probe_labels=split.labels.numpy(),
+        kl_per_dim=kl_d.numpy(),
+    )

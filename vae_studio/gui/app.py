@@ -22,17 +22,21 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QSplitter,
+    QStyle,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import __version__
-from .session import RunSettings, Session, State, device_summary
+from .session import VARIANT_NAMES, RunSettings, Session, State, device_summary
 from .style import app_icon, apply_theme, configure_plots
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
+from .widgets.diagnostics import DiagnosticsPanel
 from .widgets.explorer import LatentExplorer
 from .widgets.loss_plot import LossPlot
+from .widgets.runs import RunsPanel
 
 ORGANIZATION = "VAE Studio"
 APPLICATION = "VAE Studio"
@@ -70,19 +74,36 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.sizeHint().width() + 20)
+        # room for a vertical scroll bar too: the conditional and β panels are taller than the
+        # vanilla one, and a bar that appears must not push the fields under the right edge
+        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        scroll.setMinimumWidth(self.controls.full_width_hint() + bar + 8)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
         self.banner = MessageBanner()
         self.explorer = LatentExplorer()
         self.loss_plot = LossPlot()
+        self.diagnostics = DiagnosticsPanel()
+        self.training_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.training_splitter.addWidget(self.loss_plot)
+        self.training_splitter.addWidget(self.diagnostics)
+        self.training_splitter.setStretchFactor(0, 3)
+        self.training_splitter.setStretchFactor(1, 1)
+        self.training_splitter.setChildrenCollapsible(False)
+        self.training_splitter.setSizes([900, 330])
+        self.runs = RunsPanel(self.session)
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.training_splitter, "Loss and diagnostics")
+        self.bottom_tabs.addTab(self.runs, "Runs")
+        self.bottom_tabs.setTabToolTip(1, "Every run of this session: compare their curves and held-out figures, load one back")
         self.plots_splitter = QSplitter(Qt.Orientation.Vertical)
         self.plots_splitter.addWidget(self.explorer)
-        self.plots_splitter.addWidget(self.loss_plot)
+        self.plots_splitter.addWidget(self.bottom_tabs)
         self.plots_splitter.setStretchFactor(0, 3)
         self.plots_splitter.setStretchFactor(1, 2)
         self.plots_splitter.setChildrenCollapsible(False)
-        self.loss_plot.setMinimumHeight(260)
+        self.bottom_tabs.setMinimumHeight(280)
         self.plots_splitter.setSizes([600, 380])
         main = QWidget()
         main_layout = QVBoxLayout(main)
@@ -109,6 +130,11 @@ class MainWindow(QMainWindow):
         s.started.connect(self._on_started)
         s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved the run to {path}", 8000))
         s.run_loaded.connect(self._on_run_loaded)
+        s.validated.connect(lambda v: self.diagnostics.set_kl(v.kl_per_dim))
+        s.runs_changed.connect(self._on_runs_changed)
+        self.runs.load_requested.connect(self.load_run)
+        self.bottom_tabs.currentChanged.connect(lambda _=0: self._refresh_runs_view())
+        self.explorer.labelChanged.connect(lambda k: self.controls.set_label(k))
 
         c = self.controls
         c.train_button.clicked.connect(self.train)
@@ -117,6 +143,9 @@ class MainWindow(QMainWindow):
         c.reset_button.clicked.connect(self.reset)
         c.beta_changed.connect(self.session.set_beta)
         c.settings_changed.connect(self._on_settings_changed)
+        c.variant_switched.connect(self._on_variant_switched)
+        c.label_changed.connect(self.explorer.set_label)
+        c.show_view.connect(self.show_view)
         c.set_training_threads(self.session.torch_threads)
 
         # the plots redraw from the session's buffers at a fixed rate, never per message
@@ -203,9 +232,46 @@ class MainWindow(QMainWindow):
         self.session.reset()
         self.banner.hide()
         self.explorer.clear()
+        self.diagnostics.clear()
         self._probe_source = None
         self.loss_plot.refresh(self.session.history, force=True)
         self.progress.setValue(0)
+
+    def load_run(self, run_id: int) -> bool:
+        """Make a run from the run list current: the explorer shows it, Train continues it."""
+        run = self.session.run(run_id)
+        if run is None or not self.session.activate_run(run_id):
+            return False
+        self.banner.hide()
+        self.statusBar().showMessage(f"Loaded {run.name} ({run.settings.describe()}): Continue trains it further", 8000)
+        return True
+
+    def show_view(self, name: str) -> None:
+        """Bring a generated view forward: "label_sweep", "style_transfer" or "traversal"."""
+        g = self.explorer.generation
+        page = {"label_sweep": g.label_sweep, "style_transfer": g.style_transfer, "traversal": g.traversal}[name]
+        self.explorer.tabs.setCurrentWidget(g)
+        g.show_page(page)
+
+    def _on_variant_switched(self, variant: str) -> None:
+        s = self.session
+        self.diagnostics.set_free_bits(self.controls.free_bits.value())
+        if s.busy or not s.has_model:
+            return
+        # another variant is another model: keep the trained one in the run list, start afresh
+        run = s.current
+        self.reset()
+        kept = f"{run.name} stays in the Runs tab; " if run is not None else ""
+        self.show_info(f"{kept}Train starts a new {VARIANT_NAMES[variant]}.")
+
+    def _on_runs_changed(self) -> None:
+        n = len(self.session.runs)
+        self.bottom_tabs.setTabText(1, f"Runs ({n})" if n else "Runs")
+
+    def _refresh_runs_view(self) -> None:
+        if self.bottom_tabs.currentWidget() is self.runs:
+            self.runs.refresh_curves()
+            self.runs.refresh_table()
 
     # -- files ----------------------------------------------------------------------------------
     def save_run(self, path: str) -> None:
@@ -322,13 +388,18 @@ class MainWindow(QMainWindow):
         self.loss_plot.refresh(self.session.history, force=True)
         self.loss_plot.fit_to_data(self.session.history)
         self.explorer.clear()
+        self.diagnostics.clear()
+        self.diagnostics.set_free_bits(settings.free_bits)
         self._probe_source = None
+        self._snapshot_version = -1  # the run's own model (if it has one) goes back in at once
+        self.redraw()
         self.statusBar().showMessage(
             f"Opened a run at step {self.session.live_step:,}, epoch {self.session.completed_epochs}: "
             "Continue trains it further", 8000,
         )
 
     def _on_settings_changed(self) -> None:
+        self.diagnostics.set_free_bits(self.controls.free_bits.value())
         if not self.session.busy:
             self.device_label.setText(device_summary(self.controls.settings().device, self.session.torch_threads))
 
@@ -339,21 +410,26 @@ class MainWindow(QMainWindow):
         elif s.busy:
             text = "Training this model; settings that shape it are fixed until Reset."
         else:
-            text = (f"Model at step {s.live_step:,}, epoch {s.completed_epochs}: Continue trains it up to Epochs; "
-                    "Reset starts a new one.")
+            name = f"{s.current.name}: model" if s.current is not None else "Model"
+            text = (f"{name} at step {s.live_step:,}, epoch {s.completed_epochs}: Continue trains it up to Epochs; "
+                    "Reset or another variant starts a new run (this one stays in the Runs tab).")
         self.controls.run_label.setText(text)
 
     def redraw(self) -> None:
         """Bring every view up to date with the session (the 20 Hz timer calls this)."""
         s = self.session
         if not s.busy or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS):
-            if self.loss_plot.refresh(s.history):
+            drew = self.loss_plot.refresh(s.history)
+            if drew and self.bottom_tabs.currentWidget() is self.runs:
+                self.runs.refresh_curves()
+            if drew:
                 self._plot_clock.restart()
         if s.snapshot_version != self._snapshot_version:
             self._snapshot_version = s.snapshot_version
             snap = s.latest_snapshot
             if snap is None:
                 self.explorer.clear()
+                self.diagnostics.clear()
             else:
                 dataset = s.dataset
                 if dataset is not None and dataset is not self._probe_source:
@@ -361,7 +437,9 @@ class MainWindow(QMainWindow):
                     self._probe_source = dataset
                     self.explorer.set_class_names(dataset.class_names)
                     self.explorer.set_probe_split(dataset.test)
+                    self.controls.set_class_names(dataset.class_names)
                 self.explorer.set_snapshot(snap)
+                self.diagnostics.set_snapshot(snap)
         p = s.latest_progress
         if p is not None:
             texts = (f"Step {p.step:,} · epoch {p.epoch:.2f} / {p.epochs}", f"{p.samples_per_s:,.0f} img/s",

@@ -13,12 +13,14 @@ import enum
 import math
 import os
 import sys
+import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Generator, Mapping
 
 from PySide6.QtCore import QObject, Signal
+from superqt.utils import create_worker
 
 from ..core import config as _config
 from ..core.atomic import atomic_write
@@ -27,6 +29,8 @@ from ..core.config import ModelConfig, TrainConfig
 from ..core.data import BUILTIN_SOURCES, load_dataset
 from ..core.device import describe_device, resolve_device
 from ..core.errors import VaeStudioError
+from ..core.evaluate import EvalResult, evaluate_weights
+from ..core.latent import snapshot_of
 from ..core.trainer import Finished, Progress, Snapshot, Trainer, Validation
 from .history import LossBuffers
 from .worker import JobControl, TrainingWorker
@@ -37,7 +41,10 @@ ARCHS = _config.ARCHS
 LIKELIHOODS = _config.LIKELIHOODS
 KL_SCHEDULES = _config.KL_SCHEDULES
 DEVICES = _config.DEVICES
+EVAL_MAX_IMAGES = 2000  # held-out images a run comparison scores: seconds, not minutes, on a CPU
+DEFAULT_IWAE_SAMPLES = 50
 DEFAULT_BETA_VARIANT_BETA = 4.0  # what `vae-studio train --variant beta` uses
+VARIANT_NAMES = {"vanilla": "Vanilla VAE", "conditional": "Conditional VAE", "beta": "β-VAE"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class RunSettings:
     kl_schedule: str = "constant"
     warmup_epochs: float = 0.0
     free_bits: float = 0.0
+    capacity_on: bool = False  # beta variant: aim the KL at a target C instead of pushing it to 0
+    capacity: float = 25.0  # nats
+    capacity_epochs: float = 10.0  # epochs over which C ramps up from 0
     seed: int = 0
     device: str = "auto"
 
@@ -92,8 +102,13 @@ class RunSettings:
     def replace(self, **changes: Any) -> "RunSettings":
         return dataclasses.replace(self, **changes)
 
+    def capacity_target(self) -> float | None:
+        return self.capacity if self.variant == "beta" and self.capacity_on else None
+
     def effective_beta(self) -> float:
-        return self.beta if self.variant == "beta" else 1.0
+        """The KL weight this variant trains with; ConfigError (from the core's one rule) if the
+        settings do not fit the variant."""
+        return _config.resolve_beta(self.variant, self.beta if self.variant == "beta" else None, self.capacity_target())
 
     def model_config(self, image_shape=(1, 28, 28), num_classes: int = 10) -> ModelConfig:
         return ModelConfig(
@@ -105,8 +120,22 @@ class RunSettings:
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, beta=self.effective_beta(),
             kl_schedule=self.kl_schedule, warmup_epochs=self.warmup_epochs if self.kl_schedule != "constant" else 0.0,
-            free_bits=self.free_bits, seed=self.seed, device=self.device,
+            free_bits=self.free_bits, capacity=self.capacity_target(), capacity_epochs=self.capacity_epochs,
+            seed=self.seed, device=self.device,
         )
+
+    def describe(self) -> str:
+        """A short name for the run list, e.g. "β-VAE β=4 · 2-D · MLP"."""
+        if self.variant == "beta":
+            head = f"β-VAE β={self.beta:g}" + (f" C={self.capacity:g}" if self.capacity_on else "")
+        else:
+            head = VARIANT_NAMES[self.variant]
+        extra = [f"{self.latent_dim}-D", self.arch.upper() if self.arch == "mlp" else "conv"]
+        if self.kl_schedule != "constant":
+            extra.append(f"{self.kl_schedule} KL")
+        if self.free_bits > 0:
+            extra.append(f"λ={self.free_bits:g}")
+        return " · ".join([head, *extra])
 
 
 def default_torch_threads() -> int:
@@ -178,6 +207,65 @@ class RunStats:
     @property
     def samples_per_s(self) -> float:
         return self.samples / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(eq=False)
+class RunRecord:
+    """One run of this session, trained here or opened: settings, loss curves and a usable model.
+
+    The model is kept two ways: ``snapshot`` (CPU weights and the probe set's means, what the
+    explorer shows and the comparison scores) and ``trainer`` or ``bundle`` (weights and optimizer
+    state, so Continue can train it further after it is loaded back).
+    """
+
+    id: int
+    name: str
+    settings: RunSettings
+    history: LossBuffers
+    source: str  # the dataset
+    origin: str = "trained here"  # or the file it was opened from
+    trainer: Trainer | None = None  # idle, after its job has ended
+    bundle: dict | None = None  # opened from a file and not trained since
+    snapshot: Snapshot | None = None
+    status: str = "training"
+    metrics: dict = field(default_factory=dict)  # (iwae k, weights step) -> EvalResult
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.settings.describe()}"
+
+    @property
+    def has_model(self) -> bool:
+        return self.snapshot is not None or self.bundle is not None or self.trainer is not None
+
+    def model_step(self) -> int:
+        if self.snapshot is not None:
+            return int(self.snapshot.step)
+        if self.bundle is not None:
+            return int(self.bundle["step"])
+        return self.trainer.step if self.trainer is not None else -1
+
+    def weights(self) -> tuple[ModelConfig, dict] | None:
+        """The model as a config and CPU weights (never the live model of a running trainer)."""
+        if self.snapshot is not None:
+            return self.snapshot.model_config, self.snapshot.state
+        if self.bundle is not None:
+            return self.bundle["model_config"], self.bundle["model_state"]
+        return None
+
+    def result(self, k: int) -> EvalResult | None:
+        return self.metrics.get((k, self.model_step()))
+
+
+def _score_runs(jobs: list[tuple], datasets: dict, k: int) -> list[tuple[int, int, EvalResult]]:
+    """Worker-thread body of a run comparison: each model on the CPU, on the same held-out images."""
+    out = []
+    for run_id, step, cfg, state, source in jobs:
+        if source not in datasets:
+            datasets[source] = load_dataset(source)
+        result = evaluate_weights(cfg, state, datasets[source].test, iwae_samples=k, max_images=EVAL_MAX_IMAGES)
+        out.append((run_id, step, result))
+    return out
 
 
 @dataclass
@@ -265,7 +353,9 @@ class Session(QObject):
     started = Signal(object)  # Started
     validated = Signal(object)  # Validation
     saved = Signal(str)
-    run_loaded = Signal(object)  # RunSettings of an opened run
+    run_loaded = Signal(object)  # RunSettings of an opened run, or of a run loaded back from the list
+    runs_changed = Signal()  # a run was added, renamed, finished or removed
+    metrics_ready = Signal()  # new comparison figures in some RunRecord.metrics
 
     def __init__(self, parent: QObject | None = None, torch_threads: int | None = None):
         """``torch_threads``: intra-op threads of the training thread (default: all cores but one)."""
@@ -285,6 +375,11 @@ class Session(QObject):
         self._bundle: dict | None = None  # an opened run not trained here yet
         self._datasets: dict[str, Any] = {}
         self._pending_save: str | None = None
+        self.runs: list[RunRecord] = []  # every run of this session, oldest first
+        self.current: RunRecord | None = None  # the run Train continues and the plots show
+        self._run_count = 0
+        self._metrics_worker = None
+        self._metrics_pending: tuple[list[int], int] | None = None
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -328,6 +423,8 @@ class Session(QObject):
     def pixels(self) -> int:
         if self.started_info:
             return self.started_info.pixels
+        if self._trainer is not None:
+            return self._trainer.model_cfg.pixels
         if self._bundle:
             return self._bundle["model_config"].pixels
         return 784
@@ -340,9 +437,7 @@ class Session(QObject):
             settings.train_config()
             resolve_device(settings.device)
         except VaeStudioError as exc:
-            return str(exc)
-        if settings.variant == "beta" and settings.beta == 1.0:
-            return "the beta variant needs β other than 1; use the vanilla variant for β = 1"
+            return str(exc).replace("beta", "β")
         if settings.kl_schedule == "cyclical" and settings.warmup_epochs <= 0:
             return "the cyclical KL schedule needs a cycle length: set warm-up epochs above 0"
         return None
@@ -370,10 +465,14 @@ class Session(QObject):
         else:
             model_cfg = settings.model_config()
             source = settings.dataset
-            self.history.clear()
+            self._new_run(settings, source)
             self.latest_snapshot = None
             self.snapshot_version += 1
             self.locked_settings = settings
+        if self.current is not None:
+            self.current.settings = settings  # train settings may have changed for Continue
+            self.current.status = "training"
+            self.runs_changed.emit()
         plan = _Plan(
             source=source, dataset=self._datasets.get(source), model_cfg=model_cfg,
             train_cfg=settings.train_config(), state=self._bundle, previous=self._trainer,
@@ -408,14 +507,24 @@ class Session(QObject):
         """Change β of the running β-VAE; the trainer applies it at its next step."""
         if self._worker is None or not (math.isfinite(beta) and beta >= 0):
             return
-        if self.locked_settings is not None and self.locked_settings.variant != "beta":
-            return
+        run = self.locked_settings
+        if run is not None:
+            try:
+                _config.resolve_beta(run.variant, beta, run.capacity_target())
+            except VaeStudioError as exc:
+                self.error.emit(str(exc).replace("beta", "β"))
+                return
         self._worker.control.set_beta(beta)
+        if self.current is not None:
+            self.current.settings = self.current.settings.replace(beta=beta)
+            self.runs_changed.emit()
 
     def reset(self) -> None:
         """Forget the model and the curves (only while nothing runs)."""
         if self.busy:
             return
+        # the run itself stays in the run list, with its own curves and model
+        self.current = None
         self._trainer = None
         self._bundle = None
         self.locked_settings = None
@@ -423,11 +532,15 @@ class Session(QObject):
         self.latest_progress = None
         self.latest_snapshot = None
         self.snapshot_version += 1
-        self.history.clear()
+        self.history = LossBuffers()
         self._set_state(State.IDLE)
+        self.runs_changed.emit()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Stop any run and wait for its thread to leave the training code; True if it did."""
+        if self._metrics_worker is not None:
+            self._metrics_pending = None
+            self._metrics_done.wait(timeout)  # a comparison takes seconds at most
         if self._worker is None:
             return True
         ok = self._worker.join(timeout)
@@ -473,19 +586,143 @@ class Session(QObject):
             dataset=str(bundle["dataset"]), variant=mc.variant, arch=mc.arch, likelihood=mc.likelihood,
             latent_dim=mc.latent_dim, hidden=tuple(mc.hidden), epochs=tc.epochs, batch_size=tc.batch_size,
             lr=tc.lr, beta=tc.beta, kl_schedule=tc.kl_schedule, warmup_epochs=tc.warmup_epochs,
-            free_bits=tc.free_bits, seed=tc.seed, device=tc.device,
+            free_bits=tc.free_bits, capacity_on=tc.capacity is not None,
+            capacity=tc.capacity if tc.capacity is not None else RunSettings.capacity,
+            capacity_epochs=tc.capacity_epochs, seed=tc.seed, device=tc.device,
         )
+        run = self._new_run(settings, str(bundle["dataset"]), origin=Path(path).name)
+        run.bundle = bundle
+        run.status = "opened"
         self._trainer = None
         self._bundle = bundle
         self.locked_settings = settings
         self.started_info = None
         self.latest_progress = None
-        self.latest_snapshot = None
-        self.snapshot_version += 1
         self.history.load_history(bundle["history"])
+        run.snapshot = self._snapshot_for(run)
+        self.latest_snapshot = run.snapshot
+        self.snapshot_version += 1
         self._set_state(State.READY)
         self.run_loaded.emit(settings)
         return settings
+
+    # -- the run list --------------------------------------------------------------------------
+    def _new_run(self, settings: RunSettings, source: str, origin: str = "trained here") -> RunRecord:
+        self._run_count += 1
+        run = RunRecord(id=self._run_count, name=f"Run {self._run_count}", settings=settings,
+                        history=LossBuffers(), source=source, origin=origin)
+        self.history = run.history
+        self.runs.append(run)
+        self.current = run
+        self.runs_changed.emit()
+        return run
+
+    def run(self, run_id: int) -> RunRecord | None:
+        return next((r for r in self.runs if r.id == run_id), None)
+
+    def _snapshot_for(self, run: RunRecord) -> Snapshot | None:
+        """A picture of a model no trainer has shown yet (opened from a file), for the explorer.
+
+        Loads the run's dataset here on the GUI thread when it is not cached: the built-in
+        digits take well under a second; a missing dataset is a notice, not a failure.
+        """
+        weights = run.weights()
+        if weights is None:
+            return None
+        try:
+            dataset = self._datasets.get(run.source)
+            if dataset is None:
+                dataset = load_dataset(run.source)
+                self._datasets = {run.source: dataset}
+            cfg, state = weights
+            step = int(run.bundle["step"]) if run.bundle else 0
+            epoch = float(run.bundle["epoch"]) if run.bundle else 0.0
+            return snapshot_of(cfg, state, dataset, step=step, epoch=epoch)
+        except (VaeStudioError, RuntimeError, ValueError) as exc:
+            self.info.emit(f"the run's model cannot be shown in the explorer: {exc}")
+            return None
+
+    def activate_run(self, run_id: int) -> bool:
+        """Load a run from the list back: Train continues it, the explorer shows its model.
+
+        The run that was current stays in the list as it is."""
+        run = self.run(run_id)
+        if run is None:
+            return False
+        if self.busy:
+            self.error.emit("stop training before loading another run")
+            return False
+        if not run.has_model:
+            self.error.emit(f"{run.name} has no model to load")
+            return False
+        self.current = run
+        self._trainer = run.trainer
+        self._bundle = run.bundle if run.trainer is None else None
+        self.history = run.history
+        self.history.version += 1  # a different buffer: make every view redraw
+        self.locked_settings = run.settings
+        self.started_info = None
+        self.latest_progress = None
+        if run.snapshot is None:
+            run.snapshot = self._snapshot_for(run)
+        self.latest_snapshot = run.snapshot
+        self.snapshot_version += 1
+        self._set_state(State.READY)
+        self.run_loaded.emit(run.settings)
+        self.runs_changed.emit()
+        return True
+
+    def request_metrics(self, run_ids: list[int], k: int = DEFAULT_IWAE_SAMPLES) -> bool:
+        """Score runs on the held-out set (−ELBO, recon, KL, IWAE NLL with ``k`` samples, active
+        units) in a worker thread; ``metrics_ready`` says when. False if nothing needed scoring."""
+        jobs = []
+        for run in (self.run(i) for i in run_ids):
+            weights = run.weights() if run is not None else None
+            if weights is None or run.result(k) is not None or run is self._training_run():
+                continue
+            jobs.append((run.id, run.model_step(), *weights, run.source))
+        if not jobs:
+            return False
+        if self._metrics_worker is not None:
+            self._metrics_pending = (list(run_ids), k)  # asked again when the one running ends
+            return True
+        datasets = dict(self._datasets)  # the worker adds to its own copy, never to the session's
+        done = threading.Event()
+        self._metrics_done = done
+
+        def score():
+            try:
+                return _score_runs(jobs, datasets, k)
+            finally:
+                done.set()
+
+        worker = create_worker(score, _start_thread=False)
+        worker.returned.connect(lambda results: self._on_metrics(results, k))
+        worker.errored.connect(lambda exc: self.error.emit(f"cannot score the runs: {exc}"))
+        worker.finished.connect(self._on_metrics_finished)
+        self._metrics_worker = worker
+        worker.start()
+        return True
+
+    @property
+    def scoring(self) -> bool:
+        return self._metrics_worker is not None
+
+    def _training_run(self) -> RunRecord | None:
+        return self.current if self.busy else None
+
+    def _on_metrics(self, results, k: int) -> None:
+        for run_id, step, result in results:
+            run = self.run(run_id)
+            if run is not None:
+                run.metrics[(k, step)] = result
+        self.metrics_ready.emit()
+
+    def _on_metrics_finished(self) -> None:
+        self._metrics_worker = None
+        pending, self._metrics_pending = self._metrics_pending, None
+        if pending:
+            self.request_metrics(*pending)
 
     def opened_weights(self) -> dict | None:
         """The weights of the run opened from a file (CPU tensors), before any further training."""
@@ -506,6 +743,8 @@ class Session(QObject):
         elif isinstance(msg, Snapshot):
             self.latest_snapshot = msg
             self.snapshot_version += 1
+            if self.current is not None:
+                self.current.snapshot = msg
         elif isinstance(msg, Validation):
             self.history.add_validation(msg.step, msg.epoch, msg.recon, msg.kl)
             self.validated.emit(msg)
@@ -545,6 +784,16 @@ class Session(QObject):
             self._bundle = None
             self.last_run_stats = RunStats(trainer.samples_seen, trainer.elapsed)
         worker.deleteLater()
+        run = self.current
+        if run is not None:
+            if trainer is not None:
+                run.trainer, run.bundle = trainer, None
+            run.status = {"completed": "trained", "stopped": "stopped", "error": "stopped (error)"}.get(
+                self.last_finish_reason or "", "stopped")
+            if not run.has_model:  # it never got as far as a model (missing data, say)
+                self.runs.remove(run)
+                self.current = None
+            self.runs_changed.emit()
         if not self.has_model:
             self.locked_settings = None
         self._set_state(State.READY if self.has_model else State.IDLE)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QRegularExpressionValidator
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -64,8 +68,91 @@ TIPS = {
     "train": "Start training with these settings, or continue the current model up to Epochs",
     "pause": "Hold training after the current step; Resume continues exactly where it stopped",
     "stop": "End the run now; the model keeps its weights and Train continues it",
-    "reset": "Discard the model and the curves so the next Train starts from new random weights",
+    "reset": "Start a new model: the current run stays in the run list (Runs tab), with its curves and weights",
+    "capacity_on": "Burgess et al.'s controlled capacity: instead of pushing the KL down, the objective is "
+    "β·|KL − C|, with the target C raised from 0 over the ramp, so the code takes in information gradually.",
+    "capacity": "The KL target C in nats that the code is allowed to carry at the end of the ramp.",
+    "capacity_epochs": "Epochs over which the capacity target rises linearly from 0 to C.",
+    "class_label": "The class a conditional model draws: the map, the sliders and every grid decode z with this label.",
+    "label_sweep": "Show one code decoded under every label (Generate → Label sweep): z keeps the style, the label picks the digit",
+    "style_transfer": "Show held-out digits re-drawn as every class (Generate → Style transfer): "
+    "each is encoded with its own label, then decoded under all the others",
+    "traversal": "Show the traversal grid (Generate → Traversal): one row per latent dimension, most KL first, "
+    "to see which factor each dimension has captured",
 }
+
+VARIANT_TEXT = {
+    "vanilla": "The plain VAE: maximise the ELBO, reconstruction + KL with weight 1.",
+    "conditional": "The class label goes to the encoder and the decoder, so z only holds the style: "
+    "draw any class with any style.",
+    "beta": "The KL term weighted by β: β > 1 trades detail for a smoother latent space whose dimensions "
+    "tend to capture separate factors. β can change while training.",
+}
+
+
+class VariantSwitcher(QWidget):
+    """Vanilla · Conditional · β as a segmented row of buttons, with a QComboBox's item API
+    (``currentData``, ``findData``, ``setCurrentIndex``, ``currentIndexChanged``) so code and
+    tests that drove the old combo box keep working."""
+
+    currentIndexChanged = Signal(int)
+    LABELS = {"vanilla": "Vanilla", "conditional": "Conditional", "beta": "β"}
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("variantSwitcher")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self.buttons: dict[str, QPushButton] = {}
+        for i, v in enumerate(VARIANTS):
+            b = QPushButton(self.LABELS.get(v, v))
+            b.setCheckable(True)
+            b.setObjectName("variantButton")
+            b.setProperty("position", "first" if i == 0 else "last" if i == len(VARIANTS) - 1 else "middle")
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            bold = QFont(b.font())
+            bold.setBold(True)  # the checked button's text is bold: room for it either way
+            b.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(b.text()) + 14)
+            self._group.addButton(b, i)
+            row.addWidget(b)
+            self.buttons[v] = b
+        self.buttons[VARIANTS[0]].setChecked(True)
+        self._index = 0
+        self._group.idClicked.connect(self.setCurrentIndex)
+
+    def count(self) -> int:
+        return len(VARIANTS)
+
+    def itemData(self, i: int) -> str:
+        return VARIANTS[i]
+
+    def findData(self, value) -> int:
+        return VARIANTS.index(value) if value in VARIANTS else -1
+
+    def currentIndex(self) -> int:
+        return self._index
+
+    def currentData(self) -> str:
+        return VARIANTS[self._index]
+
+    def currentText(self) -> str:
+        return self.LABELS[self.currentData()]
+
+    def setCurrentIndex(self, i: int) -> None:
+        i = max(0, min(int(i), len(VARIANTS) - 1))
+        self._group.button(i).setChecked(True)
+        if i != self._index:
+            self._index = i
+            self.currentIndexChanged.emit(i)
+
+    def setToolTip(self, text: str) -> None:
+        super().setToolTip(text)
+        for b in self.buttons.values():
+            b.setToolTip(text)
+
 
 
 class ScientificSpinBox(QDoubleSpinBox):
@@ -110,6 +197,9 @@ def _combo(items, labels=None) -> QComboBox:
 class ControlPanel(QWidget):
     settings_changed = Signal()
     beta_changed = Signal(float)
+    variant_switched = Signal(str)  # the person picked another variant (not set_settings)
+    label_changed = Signal(int)  # the class a conditional model should draw
+    show_view = Signal(str)  # "label_sweep", "style_transfer" or "traversal"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -156,32 +246,68 @@ class ControlPanel(QWidget):
         data_box, data_form = self._group("Data")
         data_form.addRow("Dataset", self.dataset)
 
-        # -- model --------------------------------------------------------------------------
-        self.variant = _combo(VARIANTS, {"vanilla": "Vanilla", "conditional": "Conditional", "beta": "β-VAE"})
+        # -- variant: the switcher, the model every variant shares, then each variant's panel --
+        self.variant = VariantSwitcher()
+        self.variant_text = QLabel()
+        self.variant_text.setObjectName("caption")
+        self.variant_text.setWordWrap(True)
         self.arch = _combo(ARCHS, {"mlp": "MLP", "conv": "Convolutional"})
         self.likelihood = _combo(LIKELIHOODS, {"bernoulli": "Bernoulli", "gaussian": "Gaussian"})
         self.latent_dim = QSpinBox()
         self.latent_dim.setRange(1, 512)
         self.hidden = QLineEdit()
         self.hidden.setValidator(QRegularExpressionValidator(r"^\s*\d{1,4}(\s*,\s*\d{1,4})*\s*,?\s*$"))
-        model_box, model_form = self._group("Model")
-        model_form.addRow("Variant", self.variant)
+        model_box, model_form = self._group("Variant")
+        model_form.addRow(self.variant)
+        model_form.addRow(self.variant_text)
+        model_form.addRow("Latent dims", self.latent_dim)
         model_form.addRow("Architecture", self.arch)
         model_form.addRow("Likelihood", self.likelihood)
-        model_form.addRow("Latent dims", self.latent_dim)
         model_form.addRow("Hidden sizes", self.hidden)
 
-        # -- training -----------------------------------------------------------------------
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 100_000)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 65536)
-        self.lr = ScientificSpinBox(1e-7, 1e7)
+        self.variant_pages = QStackedWidget()
+        self.variant_pages.addWidget(QWidget())  # vanilla: the shared model settings are all it has
+
+        cond = QWidget()
+        cond_form = self._form(cond)
+        self.class_combo = QComboBox()
+        self.set_class_names([str(i) for i in range(10)])
+        cond_form.addRow("Generate class", self.class_combo)
+        self.sweep_button = QPushButton("Label sweep")
+        self.transfer_button = QPushButton("Style transfer")
+        pair = QHBoxLayout()
+        pair.setSpacing(6)
+        pair.addWidget(self.sweep_button)
+        pair.addWidget(self.transfer_button)
+        cond_form.addRow(pair)
+        self.variant_pages.addWidget(cond)
+
+        beta_page = QWidget()
+        beta_form = self._form(beta_page)
         self.beta = QDoubleSpinBox()
         self.beta.setRange(0.0, 1000.0)
         self.beta.setDecimals(2)
         self.beta.setSingleStep(0.5)
         self.beta.setKeyboardTracking(False)
+        self.capacity_on = QCheckBox("Capacity target C")
+        self.capacity = QDoubleSpinBox()
+        self.capacity.setRange(0.0, 1000.0)
+        self.capacity.setDecimals(1)
+        self.capacity.setSuffix(" nats")
+        self.capacity_epochs = QDoubleSpinBox()
+        self.capacity_epochs.setRange(0.0, 10_000.0)
+        self.capacity_epochs.setDecimals(1)
+        self.capacity_epochs.setSuffix(" epochs")
+        self.traversal_button = QPushButton("Show the traversal grid")
+        beta_form.addRow("β (KL weight)", self.beta)
+        beta_form.addRow(self.capacity_on)
+        beta_form.addRow("C", self.capacity)
+        beta_form.addRow("Ramp", self.capacity_epochs)
+        beta_form.addRow(self.traversal_button)
+        self.variant_pages.addWidget(beta_page)
+        model_form.addRow(self.variant_pages)
+
+        # -- KL schedule: shared by every variant --------------------------------------------
         self.kl_schedule = _combo(KL_SCHEDULES, {"constant": "Constant", "linear": "Linear warm-up", "cyclical": "Cyclical"})
         self.warmup_epochs = QDoubleSpinBox()
         self.warmup_epochs.setRange(0.0, 10_000.0)
@@ -191,16 +317,23 @@ class ControlPanel(QWidget):
         self.free_bits.setDecimals(2)
         self.free_bits.setSingleStep(0.05)
         self.free_bits.setSuffix(" nats")
+        kl_box, kl_form = self._group("KL term")
+        kl_form.addRow("Schedule", self.kl_schedule)
+        kl_form.addRow("Warm-up epochs", self.warmup_epochs)
+        kl_form.addRow("Free bits", self.free_bits)
+
+        # -- training -----------------------------------------------------------------------
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 100_000)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 65536)
+        self.lr = ScientificSpinBox(1e-7, 1e7)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         train_box, train_form = self._group("Training")
         train_form.addRow("Epochs", self.epochs)
         train_form.addRow("Batch size", self.batch_size)
         train_form.addRow("Learning rate", self.lr)
-        train_form.addRow("β (KL weight)", self.beta)
-        train_form.addRow("KL schedule", self.kl_schedule)
-        train_form.addRow("Warm-up epochs", self.warmup_epochs)
-        train_form.addRow("Free bits", self.free_bits)
         train_form.addRow("Seed", self.seed)
 
         # -- device -------------------------------------------------------------------------
@@ -212,7 +345,7 @@ class ControlPanel(QWidget):
         device_form.addRow("Device", self.device)
         device_form.addRow("", self.device_label)
 
-        for box in (data_box, model_box, train_box, device_box):
+        for box in (data_box, model_box, kl_box, train_box, device_box):
             outer.addWidget(box)
         outer.addStretch(1)
 
@@ -221,6 +354,9 @@ class ControlPanel(QWidget):
             self.latent_dim: "latent_dim", self.hidden: "hidden", self.epochs: "epochs",
             self.batch_size: "batch_size", self.lr: "lr", self.beta: "beta", self.kl_schedule: "kl_schedule",
             self.warmup_epochs: "warmup_epochs", self.free_bits: "free_bits", self.seed: "seed", self.device: "device",
+            self.capacity_on: "capacity_on", self.capacity: "capacity", self.capacity_epochs: "capacity_epochs",
+            self.class_combo: "class_label", self.sweep_button: "label_sweep", self.transfer_button: "style_transfer",
+            self.traversal_button: "traversal",
         }
         for widget, key in tips.items():
             widget.setToolTip(TIPS[key])
@@ -231,29 +367,39 @@ class ControlPanel(QWidget):
         self.set_settings(RunSettings())
         self._model_locked = False
         self._state = State.IDLE
-        for combo in (self.variant, self.arch, self.likelihood, self.kl_schedule, self.device):
+        for combo in (self.arch, self.likelihood, self.kl_schedule, self.device):
             combo.currentIndexChanged.connect(self._on_changed)
+        self.variant.currentIndexChanged.connect(self._on_changed)
         self.dataset.activated.connect(self._on_dataset_activated)
         for spin in (self.latent_dim, self.epochs, self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_changed)
-        for spin in (self.lr, self.warmup_epochs, self.free_bits):
+        for spin in (self.lr, self.warmup_epochs, self.free_bits, self.capacity, self.capacity_epochs):
             spin.valueChanged.connect(self._on_changed)
+        self.capacity_on.toggled.connect(self._on_changed)
         self.hidden.editingFinished.connect(self._on_changed)
         self.beta.valueChanged.connect(self._on_beta)
         self.variant.currentIndexChanged.connect(self._on_variant)
+        self.class_combo.currentIndexChanged.connect(self._on_class)
+        self.sweep_button.clicked.connect(lambda: self.show_view.emit("label_sweep"))
+        self.transfer_button.clicked.connect(lambda: self.show_view.emit("style_transfer"))
+        self.traversal_button.clicked.connect(lambda: self.show_view.emit("traversal"))
         self._refresh_enabled()
         self._refresh_device()
 
     # -- building -------------------------------------------------------------------------
     def _group(self, title: str) -> tuple[QGroupBox, QFormLayout]:
         box = QGroupBox(title)
-        form = QFormLayout(box)
+        return box, self._form(box, margins=(8, 6, 8, 8))
+
+    @staticmethod
+    def _form(parent: QWidget, margins=(0, 4, 0, 0)) -> QFormLayout:
+        form = QFormLayout(parent)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setHorizontalSpacing(8)
         form.setVerticalSpacing(6)
-        form.setContentsMargins(8, 6, 8, 8)
-        return box, form
+        form.setContentsMargins(*margins)
+        return form
 
     @staticmethod
     def _form_label(widget: QWidget) -> QLabel | None:
@@ -263,6 +409,32 @@ class ControlPanel(QWidget):
             label = form.labelForField(widget)
             return label if isinstance(label, QLabel) else None
         return None
+
+    def full_width_hint(self) -> int:
+        """A width that fits every variant's panel, so that switching never clips the column."""
+        hidden = self.variant_pages.isHidden()
+        self.variant_pages.setHidden(False)  # a stacked widget's hint is the widest of its pages
+        width = self.sizeHint().width()
+        self.variant_pages.setHidden(hidden)
+        return width
+
+    def set_class_names(self, names) -> None:
+        """The classes the conditional panel offers (the dataset's names)."""
+        current = max(0, self.class_combo.currentIndex())
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        for i, name in enumerate(names):
+            self.class_combo.addItem(str(name), i)
+        self.class_combo.setCurrentIndex(min(current, self.class_combo.count() - 1))
+        self.class_combo.blockSignals(False)
+
+    def set_label(self, label: int) -> None:
+        """Follow a class chosen elsewhere (the explorer's own choice) without echoing it back."""
+        i = self.class_combo.findData(int(label))
+        if i >= 0 and i != self.class_combo.currentIndex():
+            self.class_combo.blockSignals(True)
+            self.class_combo.setCurrentIndex(i)
+            self.class_combo.blockSignals(False)
 
     # -- settings in and out --------------------------------------------------------------
     def settings(self) -> RunSettings:
@@ -281,6 +453,9 @@ class ControlPanel(QWidget):
             kl_schedule=self.kl_schedule.currentData(),
             warmup_epochs=self.warmup_epochs.value(),
             free_bits=self.free_bits.value(),
+            capacity_on=self.capacity_on.isChecked(),
+            capacity=self.capacity.value(),
+            capacity_epochs=self.capacity_epochs.value(),
             seed=self.seed.value(),
             device=self.device.currentData(),
         )
@@ -288,7 +463,7 @@ class ControlPanel(QWidget):
     def set_settings(self, s: RunSettings) -> None:
         widgets = [self.dataset, self.variant, self.arch, self.likelihood, self.latent_dim, self.hidden, self.epochs,
                    self.batch_size, self.lr, self.beta, self.kl_schedule, self.warmup_epochs, self.free_bits,
-                   self.seed, self.device]
+                   self.capacity_on, self.capacity, self.capacity_epochs, self.seed, self.device]
         blocked = [w.blockSignals(True) for w in widgets]
         try:
             self._select_dataset(s.dataset)
@@ -304,6 +479,9 @@ class ControlPanel(QWidget):
             self.beta.setValue(s.beta)
             self.warmup_epochs.setValue(s.warmup_epochs)
             self.free_bits.setValue(s.free_bits)
+            self.capacity_on.setChecked(s.capacity_on)
+            self.capacity.setValue(s.capacity)
+            self.capacity_epochs.setValue(s.capacity_epochs)
             self.seed.setValue(s.seed)
         finally:
             for w, b in zip(widgets, blocked):
@@ -338,13 +516,34 @@ class ControlPanel(QWidget):
     def _refresh_enabled(self) -> None:
         busy = getattr(self, "_state", State.IDLE) in (State.STARTING, State.RUNNING, State.PAUSED, State.STOPPING)
         locked = getattr(self, "_model_locked", False)
-        for w in (self.dataset, self.variant, self.arch, self.likelihood, self.latent_dim, self.hidden):
+        for w in (self.dataset, self.arch, self.likelihood, self.latent_dim, self.hidden):
             w.setEnabled(not busy and not locked)
-        for w in (self.epochs, self.batch_size, self.lr, self.kl_schedule, self.free_bits, self.seed, self.device):
+        # another variant is another model: switching keeps the current run in the run list and
+        # starts a new one, so it is open whenever nothing trains
+        self.variant.setEnabled(not busy)
+        for w in (self.epochs, self.batch_size, self.lr, self.kl_schedule, self.free_bits, self.seed, self.device,
+                  self.capacity_on):
             w.setEnabled(not busy)
-        self.warmup_epochs.setEnabled(not busy and self.kl_schedule.currentData() != "constant")
+        for w in (self.capacity, self.capacity_epochs):
+            w.setEnabled(not busy and self.capacity_on.isChecked())
+        schedule = self.kl_schedule.currentData()
+        self.warmup_epochs.setEnabled(not busy and schedule != "constant")
+        label = self._form_label(self.warmup_epochs)
+        if label is not None:
+            label.setText("Cycle length" if schedule == "cyclical" else "Warm-up epochs")
+        variant = self.variant.currentData()
         # β is the one setting that can move mid-run (the trainer applies it at its next step)
-        self.beta.setEnabled(self.variant.currentData() == "beta")
+        self.beta.setEnabled(variant == "beta")
+        self.variant_pages.setCurrentIndex(self.variant.currentIndex())
+        # a stacked widget is as tall as its tallest page; only the shown page should count
+        for i in range(self.variant_pages.count()):
+            page = self.variant_pages.widget(i)
+            shown = i == self.variant_pages.currentIndex()
+            page.setSizePolicy(QSizePolicy.Policy.Preferred,
+                               QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored)
+        self.variant_pages.adjustSize()
+        self.variant_pages.setVisible(variant != "vanilla")
+        self.variant_text.setText(VARIANT_TEXT[variant])
 
     def set_training_threads(self, threads: int | None) -> None:
         self._threads = threads
@@ -362,6 +561,12 @@ class ControlPanel(QWidget):
     def _on_variant(self, *_):
         if self.variant.currentData() == "beta" and self.beta.value() == 1.0:
             self.beta.setValue(DEFAULT_BETA_VARIANT_BETA)
+        self.variant_switched.emit(self.variant.currentData())
+
+    def _on_class(self, i: int):
+        data = self.class_combo.itemData(i)
+        if data is not None:
+            self.label_changed.emit(int(data))
 
     def _on_beta(self, value: float):
         self.settings_changed.emit()

@@ -51,6 +51,7 @@ class LatentExplorer(QWidget):
 
     decoded = Signal(object)
     zChanged = Signal(object)
+    labelChanged = Signal(int)  # the class a conditional model decodes with
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -247,6 +248,7 @@ class LatentExplorer(QWidget):
 
     def set_label(self, label: int) -> None:
         """Conditional models: decode everything as this class (ignored by other models)."""
+        changed = int(label) != self._label
         self._label = int(label)
         i = self.label_combo.findData(self._label)
         if i >= 0 and i != self.label_combo.currentIndex():
@@ -254,6 +256,8 @@ class LatentExplorer(QWidget):
             self.label_combo.setCurrentIndex(i)
             self.label_combo.blockSignals(False)
         self._redecode_all()
+        if changed:
+            self.labelChanged.emit(self._label)
 
     def label(self) -> int:
         return self._label
@@ -323,6 +327,8 @@ class LatentExplorer(QWidget):
         z = self.projection.to_latent(np.array([x, y]), self.base_z())
         self._clicked_z = z.copy()
         self._selected = int(index)
+        if index >= 0:
+            self.generation.style_transfer.select(int(index))
         self.sliders.set_value(z)
         self._show_z(z)
         self._show_selected()
@@ -355,6 +361,25 @@ class LatentExplorer(QWidget):
 
     def latent_dim(self) -> int:
         return 0 if self.projection is None else self.projection.latent_dim
+
+    def class_names(self) -> tuple[str, ...]:
+        return self._class_names
+
+    def selected_index(self) -> int:
+        """The held-out point last clicked on the map, or -1."""
+        return self._selected
+
+    def probe_count(self) -> int:
+        if self._probe_images is None or self._labels is None:
+            return 0
+        return min(len(self._probe_images), len(self._labels))
+
+    def probe_examples(self, index) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out images behind map points ``index`` as floats in [0, 1] (N, H, W), and their labels."""
+        index = np.asarray(index, dtype=int)
+        imgs = self._probe_images[index]
+        imgs = imgs.astype(np.float32) / 255.0 if imgs.dtype == np.uint8 else imgs.astype(np.float32)
+        return imgs, np.asarray(self._labels)[index]
 
     def decode_label(self) -> int | None:
         model = self._cpu.model
@@ -411,6 +436,7 @@ class LatentExplorer(QWidget):
         self._fill_label_combo()
         for w in (self.label_label, self.label_combo):
             w.setVisible(cfg.conditional)
+        self.generation.set_conditional(cfg.conditional)
         self.generation.interpolation.set_endpoints(None, None)
         self._set_view_controls_enabled()
         self.map.auto_range()
@@ -498,7 +524,7 @@ class LatentExplorer(QWidget):
         img = L.decode(model, z, self.decode_label())[0]
         self.decoded_view.set_image(img)
         self.map.set_marker(self.projection.to_view(z))
-        pages = [self.generation.traversal]
+        pages = [self.generation.traversal, self.generation.label_sweep]
         if self.projection.mode == "dims":
             pages.append(self.generation.manifold)  # its off-plane dims follow the sliders
         self.generation.invalidate(pages)

@@ -66,6 +66,7 @@ class GridPage(QWidget):
     """One generation view: controls, a picture, an export button."""
 
     title = ""
+    tab_title = ""  # a shorter name for the tab, where the title is long
     caption = ""
     file_stem = "grid"
 
@@ -112,12 +113,17 @@ class GridPage(QWidget):
         """(images, images per row, row names, column names)."""
         raise NotImplementedError
 
+    def unavailable(self, model) -> str | None:
+        """Why this page cannot draw for ``model``, or None when it can."""
+        return None
+
     def refresh(self) -> None:
         model = self.source.model()
-        if model is None:
+        why = "Train a model to generate." if model is None else self.unavailable(model)
+        if why:
             self.grid = self.images = None
             self.view.clear()
-            self.status.setText("Train a model to generate.")
+            self.status.setText(why)
             self.stale = False
             return
         images, nrow, rows, cols = self.compute(model)
@@ -164,6 +170,7 @@ class GridPage(QWidget):
 
 class PriorPage(GridPage):
     title = "Prior samples"
+    tab_title = "Samples"
     file_stem = "prior-samples"
     caption = (
         "Codes drawn from the prior z ~ N(0, I) and decoded. This is how the VAE generates new digits; "
@@ -187,6 +194,7 @@ class PriorPage(GridPage):
 
 class ManifoldPage(GridPage):
     title = "Latent manifold"
+    tab_title = "Manifold"
     file_stem = "latent-manifold"
     caption = (
         "The map's visible region cut into a regular grid, each cell decoded (Kingma & Welling's figure). "
@@ -314,6 +322,99 @@ class InterpolationPage(GridPage):
         return images, n, ["linear", "slerp"], cols
 
 
+class ConditionalPage(GridPage):
+    """Pages that only a conditional model can draw: the label is an input of the decoder."""
+
+    def unavailable(self, model):
+        if not model.conditional:
+            return "This view needs a conditional model: pick Conditional in the Variant panel and train."
+        return None
+
+    def class_labels(self, model) -> list[str]:
+        names = self.source.class_names()
+        return [names[c] if c < len(names) else str(c) for c in range(model.cfg.num_classes)]
+
+
+class LabelSweepPage(ConditionalPage):
+    title = "Label sweep"
+    file_stem = "label-sweep"
+    caption = (
+        "One code z decoded under every label: z holds the style (slant, stroke width), the label picks the class. "
+        "The first row is the current point (click the map or move the sliders); more rows add codes from the prior."
+    )
+
+    def __init__(self, source, parent=None):
+        super().__init__(source, parent)
+        self.rows = self.add_spin("Rows", 1, 12, 1, "Codes to sweep: the current point, then draws from the prior")
+        self.seed = self.add_spin("Seed", 0, 99_999, 0, "Seed of the extra rows' prior draws")
+        self.controls.addStretch(1)
+
+    def codes(self, model) -> np.ndarray:
+        z = self.source.current_z()
+        d = model.cfg.latent_dim
+        first = np.zeros((1, d)) if z is None or len(z) != d else z.reshape(1, -1)
+        extra = np.random.default_rng(self.seed.value()).standard_normal((self.rows.value() - 1, d))
+        return np.vstack([first, extra])
+
+    def compute(self, model):
+        codes = self.codes(model)
+        images = L.label_sweep(model, codes)
+        rows = ["current z"] + [f"prior {i}" for i in range(1, len(codes))]
+        return images, model.cfg.num_classes, rows, self.class_labels(model)
+
+    def describe(self, images, nrow):
+        return f"{len(images) // nrow} code{'s' if len(images) > nrow else ''} × {nrow} labels"
+
+
+class StyleTransferPage(ConditionalPage):
+    title = "Style transfer"
+    file_stem = "style-transfer"
+    caption = (
+        "Held-out digits (left column) encoded with their own label, then decoded under every label: the same "
+        "handwriting drawn as each class (Kingma et al. 2014's analogy figure). Click a dot on the map to start "
+        "from that digit."
+    )
+
+    def __init__(self, source, parent=None):
+        super().__init__(source, parent)
+        self.first = self.add_spin("Digit #", 1, 1, 1, "Which held-out digit the first row encodes (the map's points, in order)")
+        self.rows = self.add_spin("Rows", 1, 12, 4, "How many held-out digits, from the chosen one on")
+        self.controls.addStretch(1)
+
+    def select(self, index: int) -> None:
+        """Start from held-out point ``index`` (0-based), e.g. the one clicked on the map."""
+        self.first.blockSignals(True)
+        self.first.setMaximum(max(1, self.source.probe_count()))
+        self.first.setValue(index + 1)
+        self.first.blockSignals(False)
+        self.stale = True
+
+    def unavailable(self, model):
+        why = super().unavailable(model)
+        if why is None and self.source.probe_count() == 0:
+            return "The held-out digits appear once the model has been shown on the map."
+        return why
+
+    def compute(self, model):
+        n = self.source.probe_count()
+        self.first.setMaximum(max(1, n))
+        start = self.first.value() - 1
+        index = [(start + i) % n for i in range(min(self.rows.value(), n))]
+        images, labels = self.source.probe_examples(index)
+        decoded = L.style_transfer(model, images, labels)
+        c = model.cfg.num_classes
+        h, w = images.shape[-2:]
+        out = np.empty((len(index), c + 1, h, w), dtype=np.float32)
+        out[:, 0] = images
+        out[:, 1:] = decoded.reshape(len(index), c, h, w)
+        names = self.class_labels(model)
+        rows = [f"#{i + 1} ({names[int(y)] if int(y) < len(names) else y})" for i, y in zip(index, labels)]
+        return out.reshape(-1, h, w), c + 1, rows, ["input"] + names
+
+    def describe(self, images, nrow):
+        return f"{len(images) // nrow} held-out digit{'s' if len(images) > nrow else ''} × {nrow - 1} labels"
+
+
 class GenerationPanel(QWidget):
     pathChanged = Signal()
 
@@ -327,8 +428,13 @@ class GenerationPanel(QWidget):
         self.manifold = ManifoldPage(source)
         self.traversal = TraversalPage(source)
         self.interpolation = InterpolationPage(source)
+        self.label_sweep = LabelSweepPage(source)
+        self.style_transfer = StyleTransferPage(source)
+        self._conditional = True
         for page in self.pages():
-            self.tabs.addTab(page, page.title)
+            i = self.tabs.addTab(page, page.tab_title or page.title)
+            self.tabs.setTabToolTip(i, page.title)
+        self.set_conditional(False)
         layout.addWidget(self.tabs)
         self.interpolation.pathChanged.connect(self.pathChanged)
         self.tabs.currentChanged.connect(lambda _=0: self.refresh_visible())
@@ -339,7 +445,23 @@ class GenerationPanel(QWidget):
         self._manifold_timer.timeout.connect(self._refresh_manifold)
 
     def pages(self) -> list[GridPage]:
-        return [self.prior, self.manifold, self.traversal, self.interpolation]
+        """The pages the current model can draw (label pages only for a conditional one)."""
+        base = [self.prior, self.manifold, self.traversal, self.interpolation]
+        return base + ([self.label_sweep, self.style_transfer] if self._conditional else [])
+
+    def set_conditional(self, on: bool) -> None:
+        """Show the label sweep and style transfer pages only for a model that takes a label."""
+        self._conditional = bool(on)
+        for page in (self.label_sweep, self.style_transfer):
+            self.tabs.setTabVisible(self.tabs.indexOf(page), on)
+            page.stale = True
+        if not on and self.tabs.currentWidget() in (self.label_sweep, self.style_transfer):
+            self.tabs.setCurrentWidget(self.prior)
+
+    def show_page(self, page: GridPage) -> None:
+        self.tabs.setTabVisible(self.tabs.indexOf(page), True)
+        self.tabs.setCurrentWidget(page)
+        self.refresh_visible()
 
     def invalidate(self, pages: list[GridPage] | None = None) -> None:
         """Mark pages stale (all by default) and redraw the one on screen."""

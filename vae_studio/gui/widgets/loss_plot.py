@@ -53,6 +53,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self._pixels = 784
         self._version = -1
+        self._history: LossBuffers | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -137,9 +138,10 @@ class LossPlot(QWidget):
 
     def refresh(self, history: LossBuffers, force: bool = False) -> bool:
         """Redraw from the buffers if they changed; True if anything was drawn."""
-        if history.version == self._version and not force:
+        if history.version == self._version and history is self._history and not force:
             return False
         self._version = history.version
+        self._history = history  # each run has its own buffers: another object is another run
         steps = history.step_array("step")
         for key in NAMES:
             self.raw[key].setData(steps, history.step_array(key))
