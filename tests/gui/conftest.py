@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# autosaves of the test windows go to a throwaway folder, never the person's own
+os.environ.setdefault("VAE_STUDIO_AUTOSAVE_DIR", __import__("tempfile").mkdtemp(prefix="vae-studio-autosave-"))
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402

@@ -40,7 +40,9 @@ def cycle(qtbot, w, pause: bool):
 def test_train_pause_resume_stop_fifty_times(qtbot, make_window, fast, capsys):
     w = make_window(fast.replace(epochs=10_000))
     threads_before = threading.active_count()
-    for _ in range(5):  # warm-up: first-use allocations are not a leak
+    # warm-up: the first runs that reach a model allocate caches once (the explorer's model,
+    # plot items, torch's allocator); that is not a leak
+    for _ in range(10):
         cycle(qtbot, w, pause=True)
     gc.collect()
     rss_before = rss_mb()
@@ -50,7 +52,8 @@ def test_train_pause_resume_stop_fifty_times(qtbot, make_window, fast, capsys):
     rss_after = rss_mb()
     with capsys.disabled():
         print(f"\nRSS after warm-up {rss_before:.0f} MB, after 50 more train/pause/resume/stop cycles {rss_after:.0f} MB")
-    assert rss_after - rss_before < 60, (rss_before, rss_after)
+    # kept runs stay in the run list on purpose; with this tiny model each holds well under 1 MB
+    assert rss_after - rss_before < 40, (rss_before, rss_after)
     assert QThreadPool.globalInstance().waitForDone(5000)
     assert threading.active_count() <= threads_before + 1
     assert not w.banner.isVisible(), w.banner.text()

@@ -34,6 +34,7 @@ from .style import app_icon, apply_theme, configure_plots
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
 from .widgets.diagnostics import DiagnosticsPanel
+from .autosave import find_orphans
 from .widgets.explorer import LatentExplorer
 from .widgets.loss_plot import LossPlot
 from .widgets.runs import RunsPanel
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
 
         self._restore_settings()
         self._on_state(self.session.state.value)
+        self._offer_restore()
 
     # -- building -------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -333,6 +335,23 @@ class MainWindow(QMainWindow):
         box.open()  # non-blocking
 
     # -- messages -------------------------------------------------------------------------------
+    def _offer_restore(self) -> None:
+        """A run autosaved by a process that crashed or was killed: offer it back."""
+        orphans = find_orphans()
+        if not orphans:
+            return
+        latest = orphans[0]
+
+        def restore() -> None:
+            if self.open_run(str(latest.path)):
+                for o in orphans:
+                    o.path.unlink(missing_ok=True)
+
+        self.banner.show_message(
+            f"VAE Studio did not close normally last time. A run autosaved at {latest.describe()} can be restored.",
+            level="info", action=("Restore", restore),
+        )
+
     def show_error(self, text: str) -> None:
         self.banner.show_message(text, "error")
         self._status_message(text, 15000)

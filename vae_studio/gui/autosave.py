@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-INTERVAL_S = 30.0
+INTERVAL_S = float(os.environ.get("VAE_STUDIO_AUTOSAVE_SECONDS", 30.0))
 _NAME = re.compile(r"^run-(\d+)\.pt$")
 
 

@@ -33,6 +33,7 @@ from ..core.evaluate import EvalResult, evaluate_weights
 from ..core.latent import snapshot_of
 from ..core.trainer import Finished, Progress, Snapshot, Trainer, Validation
 from .history import LossBuffers
+from .autosave import Autosaver
 from .worker import JobControl, TrainingWorker
 
 DATASETS = BUILTIN_SOURCES
@@ -256,6 +257,21 @@ class RunRecord:
     def result(self, k: int) -> EvalResult | None:
         return self.metrics.get((k, self.model_step()))
 
+    def retire(self) -> None:
+        """Keep what a run in the list needs, and let its idle trainer go.
+
+        A trainer carries copies a kept run has no use for (the NaN guard's last good state, the
+        probe set); the bundle keeps the weights, shared with the final snapshot when they are the
+        same step, and the optimizer state, so Continue still resumes exactly."""
+        t = self.trainer
+        if t is None:
+            return
+        bundle = make_bundle(t)
+        bundle["model_config"], bundle["train_config"] = t.model_cfg, t.cfg
+        if self.snapshot is not None and self.snapshot.step == t.step:
+            bundle["model_state"] = self.snapshot.state
+        self.bundle, self.trainer = bundle, None
+
 
 def _score_runs(jobs: list[tuple], datasets: dict, k: int) -> list[tuple[int, int, EvalResult]]:
     """Worker-thread body of a run comparison: each model on the CPU, on the same held-out images."""
@@ -277,6 +293,7 @@ class _Plan:
     state: dict | None  # a bundle opened from a file
     previous: Trainer | None  # an idle trainer to continue from
     torch_threads: int | None
+    autosaver: Autosaver | None = None
 
 
 def _saveable(bundle: dict) -> dict:
@@ -326,12 +343,28 @@ def _training_job(plan: _Plan) -> Callable[[JobControl], Generator]:
             pixels=trainer.model_cfg.pixels, device=describe_device(trainer.device),
             step=trainer.step, epoch=trainer.epoch,
         )
-        for message in trainer.run():
-            yield message
+        saver = plan.autosaver
+        try:
+            for message in trainer.run():
+                yield message
+                if saver is not None and isinstance(message, Snapshot) and saver.due():
+                    yield from _autosave(saver, trainer)
+                yield from _serve(control, trainer)
             yield from _serve(control, trainer)
-        yield from _serve(control, trainer)
+        finally:
+            # on the way out, also after an error: the trainer has restored its last good weights
+            if saver is not None and trainer.step > 0:
+                for _ in _autosave(saver, trainer):
+                    pass
 
     return job
+
+
+def _autosave(saver: Autosaver, trainer: Trainer) -> Generator:
+    try:
+        saver.save(trainer)
+    except VaeStudioError as exc:
+        yield RequestFailed(f"autosave failed: {exc}")
 
 
 def _serve(control: JobControl, trainer: Trainer) -> Generator:
@@ -361,6 +394,7 @@ class Session(QObject):
         """``torch_threads``: intra-op threads of the training thread (default: all cores but one)."""
         super().__init__(parent)
         self.torch_threads = torch_threads or default_torch_threads()
+        self.autosaver: Autosaver | None = Autosaver()
         self.history = LossBuffers()
         self.latest_progress: Progress | None = None
         self.latest_snapshot: Snapshot | None = None
@@ -476,7 +510,7 @@ class Session(QObject):
         plan = _Plan(
             source=source, dataset=self._datasets.get(source), model_cfg=model_cfg,
             train_cfg=settings.train_config(), state=self._bundle, previous=self._trainer,
-            torch_threads=self.torch_threads,
+            torch_threads=self.torch_threads, autosaver=self.autosaver,
         )
         worker = TrainingWorker(_training_job(plan), self)
         worker.message.connect(self._on_message)
@@ -524,6 +558,8 @@ class Session(QObject):
         if self.busy:
             return
         # the run itself stays in the run list, with its own curves and model
+        if self.current is not None:
+            self.current.retire()
         self.current = None
         self._trainer = None
         self._bundle = None
@@ -542,11 +578,19 @@ class Session(QObject):
             self._metrics_pending = None
             self._metrics_done.wait(timeout)  # a comparison takes seconds at most
         if self._worker is None:
+            self._discard_autosave()
             return True
         ok = self._worker.join(timeout)
+        if ok:
+            self._discard_autosave()
         if not ok:
             print(f"vae-studio: the training thread did not stop within {timeout:g} s", file=sys.stderr)
         return ok
+
+    def _discard_autosave(self) -> None:
+        # a clean shutdown: the person had the chance to save; only a crash leaves the file
+        if self.autosaver is not None:
+            self.autosaver.discard()
 
     # -- files ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -608,6 +652,8 @@ class Session(QObject):
 
     # -- the run list --------------------------------------------------------------------------
     def _new_run(self, settings: RunSettings, source: str, origin: str = "trained here") -> RunRecord:
+        if self.current is not None:
+            self.current.retire()
         self._run_count += 1
         run = RunRecord(id=self._run_count, name=f"Run {self._run_count}", settings=settings,
                         history=LossBuffers(), source=source, origin=origin)
@@ -655,6 +701,8 @@ class Session(QObject):
         if not run.has_model:
             self.error.emit(f"{run.name} has no model to load")
             return False
+        if self.current is not None and self.current is not run:
+            self.current.retire()
         self.current = run
         self._trainer = run.trainer
         self._bundle = run.bundle if run.trainer is None else None

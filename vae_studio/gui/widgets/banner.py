@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from typing import Callable
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 
 class MessageBanner(QFrame):
@@ -17,6 +19,10 @@ class MessageBanner(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        self.action_button.clicked.connect(self._run_action)
+        self._action: Callable[[], None] | None = None
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
@@ -24,11 +30,16 @@ class MessageBanner(QFrame):
         close.clicked.connect(self.hide)
         layout.addWidget(self.icon)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
         self.hide()
 
-    def show_message(self, text: str, level: str = "error") -> None:
+    def show_message(self, text: str, level: str = "error", action: tuple[str, Callable[[], None]] | None = None) -> None:
+        """Show ``text``; ``action`` adds one button, e.g. ("Restore", callback)."""
+        self._action = action[1] if action else None
+        self.action_button.setText(action[0] if action else "")
+        self.action_button.setVisible(action is not None)
         self.level = level
         self.setProperty("level", level)
         self.icon.setText("⚠" if level == "error" else "ℹ")
@@ -39,3 +50,9 @@ class MessageBanner(QFrame):
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action()
