@@ -89,7 +89,7 @@ class LossPlot(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=_legend_brush())
-        self.legend.setColumnCount(2)
+        self.legend.setColumnCount(3)  # two short rows stay above the curves once the loss has dropped
 
         self.raw: dict[str, pg.PlotDataItem] = {}
         self.smooth: dict[str, pg.PlotDataItem] = {}
