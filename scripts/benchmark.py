@@ -155,7 +155,8 @@ def main(argv=None) -> int:
     out["engine_seconds_to_tutorial_quality"] = eng["seconds_to_target"]
     out.update(decode_latency(same))
     if not args.no_gui:
-        out.update(gui_figures(epochs=1 if args.quick else 2, quick=args.quick))
+        # ten epochs of the digits (a few seconds) so start-up transients do not dominate
+        out.update(gui_figures(epochs=1 if args.quick else 10, quick=args.quick))
     out["peak_rss_mb"] = peak_rss_mb()
     if device.type == "cuda":
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
