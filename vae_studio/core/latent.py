@@ -524,12 +524,12 @@ def snapshot_of(model_config: ModelConfig, state: dict, dataset, *, step: int = 
     dimension, all on the CPU."""
     from .data import to_float
     from .evaluate import elbo
-    from .trainer import Snapshot, _probe_index  # the trainer's own probe choice, so maps match
+    from .trainer import Snapshot, probe_index  # the same probe points as a trainer, so maps match
 
     model = build_model(model_config)
     model.load_state_dict(state)
     model.eval()
-    probe = _probe_index(len(dataset.test), probe_size)
+    probe = probe_index(len(dataset.test), probe_size)
     split = dataset.test.subset(probe)
     gen = torch.Generator().manual_seed(0)
     with torch.inference_mode():

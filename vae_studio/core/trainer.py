@@ -135,7 +135,7 @@ class History:
         return h
 
 
-def _probe_index(n: int, size: int) -> torch.Tensor:
+def probe_index(n: int, size: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(PROBE_SEED)
     return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
 
@@ -184,7 +184,7 @@ class Trainer:
         self._good: list[torch.Tensor] | None = None
         self._good_step = self.step
         self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
-        self.probe = _probe_index(len(dataset.test), train_cfg.probe_size)
+        self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
 
     # -- control, safe from any thread -------------------------------------------------------
