@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         s.started.connect(self._on_started)
         s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved the run to {path}", 8000))
         s.run_loaded.connect(self._on_run_loaded)
-        s.validated.connect(lambda v: self.diagnostics.set_kl(v.kl_per_dim))
+        # KL per dimension reaches the chart with each snapshot (about 1 Hz), not per epoch message
         s.runs_changed.connect(self._on_runs_changed)
         self.runs.load_requested.connect(self.load_run)
         self.bottom_tabs.currentChanged.connect(lambda _=0: self._refresh_runs_view())
