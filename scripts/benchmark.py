@@ -107,6 +107,8 @@ def gui_figures(epochs: int, quick: bool) -> dict:
         "heartbeat_p50_ms": r["heartbeat_p50_ms"],
         "heartbeat_p99_ms": r["heartbeat_p99_ms"],
     }
+    hovering = measure.measure_window(settings, hover=True)
+    out["heartbeat_hover_p99_ms"] = hovering.heartbeat_p99_ms
     # the explorer on a model trained briefly, with a probe set of 5,000 points
     dataset = load_dataset("digits")
     trainer = Trainer(ModelConfig(latent_dim=10, hidden=(64,) if quick else (400,)),
@@ -178,6 +180,7 @@ def main(argv=None) -> int:
             ("training in the app / headless", f"{out['in_app_samples_per_s']:,.0f} / {out['headless_samples_per_s']:,.0f} img/s",
              f"{out['in_app_ratio']:.0%} ({out['in_app_torch_threads']} torch thread(s) in the app)"),
             ("GUI heartbeat delay while training, p50 / p99", f"{out['heartbeat_p50_ms']:.1f} / {out['heartbeat_p99_ms']:.1f} ms", ""),
+            ("... while hovering the latent map, p99", f"{out['heartbeat_hover_p99_ms']:.1f} ms", "60 Hz mouse moves, live previews"),
         ]
         if "map_update_ms" in out:
             rows.append(("latent map update (probe set)", f"{out['map_update_ms']:.1f} ms", f"{out.get('map_points', '')} points"))

@@ -36,8 +36,11 @@ class WindowMeasurement:
 
 
 def measure_window(settings: RunSettings, torch_threads: int | None = None, timeout_s: float = 600.0,
-                   show: bool = True) -> WindowMeasurement:
-    """Train ``settings`` in a fresh MainWindow and report heartbeat lag and throughput."""
+                   show: bool = True, hover: bool = False) -> WindowMeasurement:
+    """Train ``settings`` in a fresh MainWindow and report heartbeat lag and throughput.
+
+    ``hover``: meanwhile move the mouse over the latent map at 60 Hz, as a person exploring it
+    during training does (each move asks for a live preview decode)."""
     from .app import MainWindow, dispose
 
     app = QApplication.instance() or QApplication([])
@@ -62,6 +65,25 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(beat)
 
+    mover = QTimer()
+    if hover:
+        from PySide6.QtCore import QEvent, QPointF, Qt
+        from PySide6.QtGui import QMouseEvent
+
+        angle = [0.0]
+
+        def move() -> None:
+            angle[0] += 0.15
+            viewport = window.explorer.map.plot.viewport()
+            r = viewport.rect()
+            pos = QPointF(r.center().x() + 0.3 * r.width() * np.cos(angle[0]), r.center().y() + 0.3 * r.height() * np.sin(angle[0]))
+            ev = QMouseEvent(QEvent.Type.MouseMove, pos, viewport.mapToGlobal(pos), Qt.MouseButton.NoButton,
+                             Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(viewport, ev)
+
+        mover.setInterval(16)
+        mover.timeout.connect(move)
+
     loop = QEventLoop()
     session.state_changed.connect(lambda s: loop.quit() if s in ("ready", "idle") else None)
     deadline = QTimer()
@@ -72,10 +94,12 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
     t0 = time.perf_counter()
     window.train()
     # the first beats would time the data loading, not training: start when the run does
-    session.started.connect(lambda _: (last.__setitem__(0, time.perf_counter()), heartbeat.start()))
+    session.started.connect(lambda _: (last.__setitem__(0, time.perf_counter()), heartbeat.start(),
+                                       mover.start() if hover else None))
     loop.exec()
     wall = time.perf_counter() - t0
     heartbeat.stop()
+    mover.stop()
     session.shutdown(10.0)
     stats = session.last_run_stats
     steps = session.live_step
