@@ -70,6 +70,12 @@ def test_close_during_training_and_open_while_training(qtbot, make_window, fast,
     b = make_window(fast.replace(epochs=10_000))
     click(qtbot, b.controls.train_button)
     qtbot.waitUntil(lambda: b.session.live_step > 0, timeout=WAIT_MS)
+    # the variant switcher is locked while a run is live: a click on it changes nothing
+    assert not b.controls.variant.isEnabled()
+    before = b.controls.settings().variant
+    b.controls.variant.setCurrentIndex(b.controls.variant.findData("beta"))
+    qtbot.mouseClick(b.controls.variant, Qt.MouseButton.LeftButton)
+    assert b.session.busy and b.session.locked_settings.variant == before
     opened = b.open_run(str(path))  # refused with a message while a run is live, never a crash
     assert not opened and "stop training" in b.banner.text().lower()
     assert b.session.busy and b.session.state in (State.RUNNING, State.STARTING)
