@@ -14,9 +14,7 @@ screenshot-compare.png into the given folder. Settings are kept in a temporary f
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,21 +27,15 @@ def main(argv=None) -> int:
     p.add_argument("--size", default="1500x950")
     p.add_argument("--iwae-samples", type=int, default=50)
     args = p.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from vae_studio.gui.app import MainWindow, dispose
+    from vae_studio.gui.app import dispose
     from vae_studio.gui.session import State
-    from vae_studio.gui.style import apply_theme
+    from vae_studio.gui.smoke import wait_until
+    from window_screenshot import offscreen_window
 
-    app = QApplication.instance() or QApplication([])
-    apply_theme(app)
-    store = QSettings(os.path.join(tempfile.mkdtemp(), "shot.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=store)
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
+    app, window = offscreen_window(args.size)
     window.show()
     args.out.mkdir(parents=True, exist_ok=True)
     c = window.controls
@@ -53,19 +45,10 @@ def main(argv=None) -> int:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    def wait_for(cond, limit_ms: int = 300_000) -> None:
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.timeout.connect(lambda: cond() and loop.quit())
-        timer.start(50)
-        QTimer.singleShot(limit_ms, loop.quit)
-        loop.exec()
-        timer.stop()
-
     def train(**changes) -> None:
         c.set_settings(c.settings().replace(epochs=args.epochs, batch_size=64, hidden=(512, 256), lr=1e-3, **changes))
         c.train_button.click()
-        wait_for(lambda: window.session.state == State.READY)
+        wait_until(lambda: window.session.state == State.READY, 300_000)
         if window.session.last_finish_reason != "completed":
             raise SystemExit(f"training did not complete: {window.session.last_finish_reason}")
         wait(300)
@@ -110,9 +93,10 @@ def main(argv=None) -> int:
     runs = window.session.runs
     window.bottom_tabs.setCurrentWidget(window.runs)
     window.runs.k_spin.setValue(args.iwae_samples)
+    h = window.plots_splitter.height()
     window.plots_splitter.setSizes([int(h * 0.42), int(h * 0.58)])
     window.runs.select([runs[0].id, runs[2].id])
-    wait_for(lambda: not window.session.scoring and all(r[1] not in ("…", "") for r in window.runs.table_rows()))
+    wait_until(lambda: not window.session.scoring and all(r[1] not in ("…", "") for r in window.runs.table_rows()), 300_000)
     window.runs.refresh_table()
     wait(200)
     save("screenshot-compare.png")

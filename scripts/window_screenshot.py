@@ -19,6 +19,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def offscreen_window(size: str):
+    """A themed MainWindow of ``size`` ("WxH") with its settings in a throwaway file."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from vae_studio.gui.app import MainWindow
+    from vae_studio.gui.style import apply_theme
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app)
+    store = QSettings(os.path.join(tempfile.mkdtemp(), "shot.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=store)
+    w, h = (int(v) for v in size.split("x"))
+    window.resize(w, h)
+    return app, window
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", type=Path)
@@ -28,20 +46,12 @@ def main(argv=None) -> int:
     p.add_argument("--size", default="1500x950")
     p.add_argument("--variant", default="vanilla")
     args = p.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from vae_studio.gui.app import MainWindow, dispose
-    from vae_studio.gui.style import apply_theme
+    from vae_studio.gui.app import dispose
 
-    app = QApplication.instance() or QApplication([])
-    apply_theme(app)
-    store = QSettings(os.path.join(tempfile.mkdtemp(), "shot.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=store)
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
+    app, window = offscreen_window(args.size)
     s = window.controls.settings()
     window.controls.set_settings(s.replace(epochs=args.epochs, latent_dim=args.latent_dim, variant=args.variant,
                                            kl_schedule="linear", warmup_epochs=5.0))

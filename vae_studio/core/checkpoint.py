@@ -22,7 +22,7 @@ import torch
 from .atomic import atomic_write
 from .config import ModelConfig, TrainConfig
 from .errors import CheckpointError, ConfigError
-from .models import VAE, build_model
+from .models import build_model
 
 FORMAT = "vae-studio-run"
 SCHEMA_VERSION = 1
@@ -123,10 +123,6 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
         raise CheckpointError(f"{path} has an invalid loss history")
     bundle["_model"] = model.eval()
     return bundle
-
-
-def model_from_bundle(bundle: dict) -> VAE:
-    return bundle["_model"]
 
 
 def _short(exc: BaseException) -> str:

@@ -54,14 +54,6 @@ def _labels(model: VAE, y: torch.Tensor) -> torch.Tensor | None:
     return y if model.conditional else None
 
 
-@torch.no_grad()
-def encode_means(model: VAE, split: Split, device: torch.device | str = "cpu", batch_size: int = 2048) -> torch.Tensor:
-    """Posterior means E_q[z|x] for every image of a split, on the CPU, shape (N, D)."""
-    device = torch.device(device)
-    out = [model.encode(x, _labels(model, y))[0].float().cpu() for x, y in _batches(split, device, batch_size)]
-    return torch.cat(out)
-
-
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, torch.Tensor]:
     """Dimensions whose posterior mean varies over the data: Var_x(E_q[z_i|x]) > threshold."""
     var = mu.double().var(0, unbiased=False) if mu.shape[0] > 1 else torch.zeros(mu.shape[1], dtype=torch.float64)
@@ -114,7 +106,6 @@ def iwae_nll(
     if k < 1:
         raise ValueError("k must be >= 1")
     device = torch.device(device)
-    total = 0.0
     batch = max(1, max_decodes // k)
     acc = torch.zeros((), dtype=torch.float64, device=device)
     for x, y in _batches(split, device, batch):
@@ -132,8 +123,7 @@ def iwae_nll(
         log_px_z = -recon_nll(logits, xk, model.cfg.likelihood, model.log_sigma).view(k, b)
         log_w = log_px_z + log_p_z - log_q
         acc += -(torch.logsumexp(log_w.double(), dim=0) - math.log(k)).sum()
-    total = float(acc)
-    return total / max(1, len(split))
+    return float(acc) / max(1, len(split))
 
 
 def evaluate(
@@ -166,9 +156,6 @@ def evaluate(
     )
 
 
-def kl_order(kl_per_dim_values) -> np.ndarray:
-    """Dimension indices sorted by KL, most informative first."""
-    return np.argsort(-np.asarray(kl_per_dim_values), kind="stable")
 
 
 COLLAPSE_KL_NATS = 0.05  # a dimension carrying less than this is indistinguishable from the prior

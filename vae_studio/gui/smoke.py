@@ -25,7 +25,8 @@ from .session import RunSettings
 from .style import apply_theme
 
 
-def _wait(condition, timeout_ms: int) -> bool:
+def wait_until(condition, timeout_ms: int) -> bool:
+    """Run the event loop until ``condition()`` holds or the time is up; whether it holds."""
     loop = QEventLoop()
     timer = QTimer()
     timer.setInterval(20)
@@ -50,7 +51,7 @@ def run_smoke(out: Path, epochs: int = 3, timeout_s: float = 120.0) -> dict:
     result["exposed"] = QTest.qWaitForWindowExposed(w, 10_000)
 
     QTest.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    result["trained"] = _wait(lambda: w.session.last_finish_reason == "completed" and not w.session.busy, int(timeout_s * 1000))
+    result["trained"] = wait_until(lambda: w.session.last_finish_reason == "completed" and not w.session.busy, int(timeout_s * 1000))
     w.redraw()
     app.processEvents()
     result["map_points"] = int(len(w.explorer.map_xy()))

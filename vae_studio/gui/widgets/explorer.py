@@ -365,9 +365,6 @@ class LatentExplorer(QWidget):
     def class_names(self) -> tuple[str, ...]:
         return self._class_names
 
-    def selected_index(self) -> int:
-        """The held-out point last clicked on the map, or -1."""
-        return self._selected
 
     def probe_count(self) -> int:
         if self._probe_images is None or self._labels is None:
