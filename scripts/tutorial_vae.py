@@ -86,16 +86,17 @@ def datasets_for(name: str, data_dir: str | None):
     return cls(data_dir, train=True, download=False, transform=tf), cls(data_dir, train=False, download=False, transform=tf)
 
 
-def run_tutorial(dataset: str = "digits", data_dir: str | None = None, epochs: int = 10, seed: int = 0,
-                 device: str = "cpu", batch_size: int = 128, log=None) -> dict:
+def tutorial_epochs(dataset: str = "digits", data_dir: str | None = None, epochs: int = 10, seed: int = 0,
+                    device: str = "cpu", batch_size: int = 128):
+    """The loop, one epoch at a time: yields (training seconds, train loss, test -ELBO) per epoch,
+    so a benchmark can interleave it with another loop on a machine whose speed drifts."""
     torch.manual_seed(seed)
     train_set, test_set = datasets_for(dataset, data_dir)
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False)
     model = TutorialVAE().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    epoch_seconds, test_losses = [], []
-    for epoch in range(1, epochs + 1):
+    for _ in range(epochs):
         t0 = time.perf_counter()
         model.train()
         train_loss = 0.0
@@ -107,7 +108,7 @@ def run_tutorial(dataset: str = "digits", data_dir: str | None = None, epochs: i
             loss.backward()
             train_loss += loss.item()
             optimizer.step()
-        epoch_seconds.append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
         model.eval()
         test_loss = 0.0
         with torch.no_grad():
@@ -115,9 +116,18 @@ def run_tutorial(dataset: str = "digits", data_dir: str | None = None, epochs: i
                 data = data.to(device)
                 recon, mu, logvar = model(data)
                 test_loss += loss_function(recon, data, mu, logvar).item()
-        test_losses.append(test_loss / len(test_loader.dataset))
+        yield seconds, train_loss / len(train_loader.dataset), test_loss / len(test_loader.dataset)
+
+
+def run_tutorial(dataset: str = "digits", data_dir: str | None = None, epochs: int = 10, seed: int = 0,
+                 device: str = "cpu", batch_size: int = 128, log=None) -> dict:
+    epoch_seconds, test_losses = [], []
+    for epoch, (seconds, train_loss, test_loss) in enumerate(
+            tutorial_epochs(dataset, data_dir, epochs, seed, device, batch_size), start=1):
+        epoch_seconds.append(seconds)
+        test_losses.append(test_loss)
         if log:
-            print(f"epoch {epoch}: train {train_loss / len(train_loader.dataset):.2f}  test -ELBO {test_losses[-1]:.2f}  ({epoch_seconds[-1]:.2f} s)", file=log)
+            print(f"epoch {epoch}: train {train_loss:.2f}  test -ELBO {test_loss:.2f}  ({seconds:.2f} s)", file=log)
     return {
         "epochs": epochs,
         "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),

@@ -1,3 +1,4 @@
 from .cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # training processes import the main module again; nothing may run then
+    raise SystemExit(main())

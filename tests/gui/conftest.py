@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from vae_studio.gui import MainWindow  # noqa: E402
-from vae_studio.gui.session import RunSettings  # noqa: E402
+from vae_studio.gui.session import RunSettings, Session  # noqa: E402
 
 # small and fast: the built-in digits, a tiny MLP, 2-D latent space
 FAST = RunSettings(dataset="digits", hidden=(32,), latent_dim=2, epochs=3, batch_size=128, lr=2e-3, seed=0, device="cpu")
@@ -33,8 +33,11 @@ def settings_store(tmp_path):
 def make_window(qtbot, settings_store):
     windows = []
 
-    def make(settings: RunSettings = FAST, store=None):
-        w = MainWindow(settings=store or settings_store)
+    def make(settings: RunSettings = FAST, store=None, isolation: str | None = None):
+        """``isolation="thread"``: train in a thread of the test process, where a monkeypatched
+        core function (a fault injected on purpose) is what the trainer calls."""
+        session = Session(isolation=isolation) if isolation else None
+        w = MainWindow(settings=store or settings_store, session=session)
         qtbot.addWidget(w)
         w.controls.set_settings(settings)
         w.show()

@@ -67,7 +67,7 @@ def test_out_of_memory_inside_the_worker(qtbot, make_window, fast, monkeypatch):
         return real(self, *a, **k)
 
     monkeypatch.setattr(models.VAE, "forward", flaky)
-    w = make_window(fast.replace(epochs=50))
+    w = make_window(fast.replace(epochs=50), isolation="thread")
     expect_error(qtbot, w, lambda: click(qtbot, w.controls.train_button), "ran out of memory", "smaller batch size")
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.session.state == State.READY  # the restored weights stay usable
@@ -182,3 +182,35 @@ def test_opening_a_checkpoint_from_a_future_version(qtbot, make_window, fast, sa
     w = make_window(fast)
     expect_error(qtbot, w, lambda: w.open_run(str(future)), "newer VAE Studio")
     assert w.session.state == State.IDLE
+
+
+def test_the_training_process_dying_is_a_message_and_the_app_trains_again(qtbot, make_window, fast):
+    import os
+    import signal
+
+    w = make_window(fast.replace(epochs=1000))
+    click(qtbot, w.controls.train_button)
+    qtbot.waitUntil(lambda: w.session.latest_snapshot is not None and w.session.live_step > 0, timeout=WAIT_MS)
+    process = w.session._worker.control.trainer._process
+    expect_error(qtbot, w, lambda: os.kill(process.pid, signal.SIGKILL), "training process ended unexpectedly")
+    qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
+    assert w.explorer.isEnabled() and w.session.latest_snapshot is not None  # the last picture stays
+    still_works(qtbot, w, fast)
+
+
+def test_closing_with_a_training_process_that_does_not_answer(qtbot, make_window, fast):
+    import os
+    import signal
+
+    w = make_window(fast.replace(epochs=1000))
+    click(qtbot, w.controls.train_button)
+    qtbot.waitUntil(lambda: w.session.live_step > 0, timeout=WAIT_MS)
+    control = w.session._worker.control
+    process = control.trainer._process
+    os.kill(process.pid, signal.SIGSTOP)  # frozen: it will not see the stop request
+    try:
+        assert w.session.shutdown(timeout=1.0), "shutdown must end a frozen training process"
+        assert control.done.is_set() and not process.is_alive()
+    finally:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGKILL)

@@ -24,7 +24,7 @@ def test_save_then_open_restores_curves_and_weights_and_continues(qtbot, make_wi
     path = tmp_path / "run.pt"
     with qtbot.waitSignal(a.session.saved, timeout=WAIT_MS):
         a.save_run(str(path))
-    trained = {k: v.clone() for k, v in a.session._trainer.model.state_dict().items()}
+    trained = a.session._trainer.bundle()["model_state"]
     curves_a = a.loss_plot.curve_data()
 
     b = make_window(fast.replace(hidden=(8,), latent_dim=5, epochs=9))  # settings the file will replace

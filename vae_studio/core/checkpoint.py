@@ -31,24 +31,36 @@ REQUIRED = ("format", "schema_version", "model_config", "train_config", "model_s
 
 def make_bundle(trainer, **extra: Any) -> dict:
     """Everything needed to rebuild and continue a run, from a :class:`Trainer`."""
+    return bundle_of(
+        trainer.model_cfg, trainer.cfg, trainer.dataset, step=trainer.step, epoch=trainer.epoch,
+        elapsed=trainer.elapsed,
+        # private copies: on the CPU .cpu() would alias the live tensors, and a bundle may be
+        # written after the trainer has moved on
+        model_state={k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
+        optimizer_state=copy.deepcopy(trainer.optimizer.state_dict()),
+        history=trainer.history.to_dict(), **extra,
+    )
+
+
+def bundle_of(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset, *, step: int, epoch: int, elapsed: float,
+              model_state: dict, optimizer_state: dict | None, history: dict, **extra: Any) -> dict:
+    """A bundle from its parts; ``optimizer_state`` None: Continue starts Adam afresh."""
     bundle = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "torch_version": str(torch.__version__),
-        "model_config": trainer.model_cfg.to_dict(),
-        "train_config": trainer.cfg.to_dict(),
-        "dataset": trainer.dataset.name,
-        "class_names": list(trainer.dataset.class_names),
-        "seed": trainer.cfg.seed,
-        "step": trainer.step,
-        "epoch": trainer.epoch,
-        "elapsed": trainer.elapsed,
-        # private copies: on the CPU .cpu() would alias the live tensors, and a bundle may be
-        # written after the trainer has moved on
-        "model_state": {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
-        "optimizer_state": copy.deepcopy(trainer.optimizer.state_dict()),
-        "history": trainer.history.to_dict(),
+        "model_config": model_cfg.to_dict(),
+        "train_config": train_cfg.to_dict(),
+        "dataset": dataset.name,
+        "class_names": list(dataset.class_names),
+        "seed": train_cfg.seed,
+        "step": step,
+        "epoch": epoch,
+        "elapsed": elapsed,
+        "model_state": model_state,
+        "optimizer_state": optimizer_state,
+        "history": history,
     }
     bundle.update(extra)
     return bundle

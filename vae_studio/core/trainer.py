@@ -30,6 +30,7 @@ from .data import Dataset, DeviceBatches, Split, to_float
 from .device import resolve_device, use_bf16
 from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo
+from .fused_adam import FusedAdamStep
 from .losses import capacity_at, elbo_terms, kl_schedule_weight
 from .models import VAE, build_model
 
@@ -162,6 +163,7 @@ class Trainer:
         torch.manual_seed(train_cfg.seed)
         self.model: VAE = build_model(model_cfg).to(self.device)
         self.optimizer = self._make_optimizer(train_cfg.lr)
+        self._adam = FusedAdamStep(self.optimizer)
         self.step = 0
         self.epoch = 0  # completed epochs
         self.history = History()
@@ -259,6 +261,7 @@ class Trainer:
                     t.copy_(g)
                 for st in self.optimizer.state.values():
                     st.clear()
+                self._adam.invalidate()
 
     def _autocast(self):
         # matrix products in bf16, losses and optimizer state in fp32: measured no loss of
@@ -318,8 +321,9 @@ class Trainer:
         total_steps = cfg.epochs * steps_per_epoch
         model.train()
         self._remember_good()
-        interval = torch.zeros(3, dtype=torch.float32, device=device)  # recon, kl, steps
-        epoch_sum = torch.zeros(2, dtype=torch.float64, device=device)
+        interval = torch.zeros(2, dtype=torch.float32, device=device)  # recon, kl summed over steps
+        epoch_sum = torch.zeros(2, dtype=torch.float64, device=device)  # summed over images
+        n_interval = 0  # steps in ``interval``, counted here so the device is not asked
         last_beta = None
         t_last = time.perf_counter()
         t_snap = t_last
@@ -360,18 +364,19 @@ class Trainer:
                     )
                     opt.zero_grad(set_to_none=True)
                     terms.total.backward()
-                    opt.step()
+                    self._adam.step()
                     self.step += 1
                     seen_since += x.shape[0]
                     self.samples_seen += x.shape[0]
                     pair = torch.stack([terms.recon.detach(), terms.kl.detach()])
-                    interval[:2] += pair
-                    interval[2] += 1
-                    epoch_sum += pair.double() * x.shape[0]
+                    interval.add_(pair)
+                    epoch_sum.add_(pair, alpha=x.shape[0])
+                    n_interval += 1
 
                     now = time.perf_counter()
                     if now - t_last >= cfg.progress_interval:
-                        r, k, n = interval.tolist()  # the one host sync per interval
+                        r, k = interval.tolist()  # the one host sync per interval
+                        n, n_interval = n_interval, 0
                         interval.zero_()
                         if not (math.isfinite(r) and math.isfinite(k)):
                             raise self._nonfinite([not math.isfinite(r), not math.isfinite(k)])
@@ -403,6 +408,8 @@ class Trainer:
                         raise self._nonfinite([not math.isfinite(tr), not math.isfinite(tk)])
                     self.epoch += 1
                     t_val = time.perf_counter()
+                    # the epoch's last steps are counted now, so ``elapsed`` is exact at a Validation
+                    self.elapsed += t_val - t_last
                     vr, vk, kl_d = self.validate()
                     self.last_kl_per_dim = kl_d.numpy()
                     v = Validation(
@@ -411,8 +418,9 @@ class Trainer:
                     )
                     self.history.add_validation(v)
                     self._remember_good()
-                    t_last += time.perf_counter() - t_val  # validation is not training time
                     yield v
+                    # neither validation nor what the consumer did with it is training time
+                    t_last, seen_since = time.perf_counter(), 0
         except torch.cuda.OutOfMemoryError:
             self._restore_good()
             raise TrainingError(
@@ -420,7 +428,8 @@ class Trainer:
                 f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
             ) from None
         # flush what the last interval accumulated, then a final picture of the model
-        r, k, n = interval.tolist()
+        r, k = interval.tolist()
+        n = n_interval
         if n:
             if not (math.isfinite(r) and math.isfinite(k)):
                 raise self._nonfinite([not math.isfinite(r), not math.isfinite(k)])
@@ -445,6 +454,12 @@ class Trainer:
     def epoch_float(self, steps_per_epoch: int) -> float:
         partial = self.step - self.epoch * steps_per_epoch
         return self.epoch + (partial / steps_per_epoch if 0 < partial < steps_per_epoch else 0.0)
+
+    def bundle(self, **extra) -> dict:
+        """A checkpoint bundle of the current state (call it between two messages of ``run()``)."""
+        from .checkpoint import make_bundle
+
+        return make_bundle(self, **extra)
 
     def train(self) -> list[Message]:
         """Run to the end and return the messages; for scripts and tests."""

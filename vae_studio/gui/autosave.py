@@ -80,10 +80,11 @@ class Autosaver:
         return time.monotonic() - self._last >= self.interval_s
 
     def save(self, trainer) -> None:
-        from ..core.checkpoint import make_bundle, save_checkpoint
+        from ..core.checkpoint import save_checkpoint
 
+        bundle = trainer.bundle(autosaved=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(self.path, make_bundle(trainer, autosaved=True))
+        save_checkpoint(self.path, bundle)
         self._last = time.monotonic()
 
     def discard(self) -> None:

@@ -117,40 +117,27 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
 
 
 def compare(settings: RunSettings, torch_threads: int | None = None, repeats: int = 1) -> dict:
-    """Window and headless throughput measured alternately in this process, plus heartbeat lag.
+    """Window and headless throughput measured alternately, plus heartbeat lag.
 
-    Headless runs with torch's default threads (what ``vae-studio train`` does) and with the
-    thread count the window's training thread uses. With ``repeats`` > 1 each figure is the best
-    of its runs, which filters out other processes competing for the CPU.
+    Headless trains in this process with torch's default threads, as ``vae-studio train`` does;
+    the window with its own defaults (a training process with as many threads). Alternating the
+    two puts both under the same conditions on a machine whose speed drifts; with ``repeats`` > 1
+    the ratio is the median of the pairs' ratios.
     """
-    threads = torch_threads or default_torch_threads()
-    wins, head_default, head_same = [], [], []
+    wins, heads = [], []
     for _ in range(repeats):
-        wins.append(measure_window(settings, torch_threads=threads))
-        head_default.append(headless_throughput(settings).samples_per_s)  # this thread keeps torch's default
-        head_same.append(headless_throughput_in_thread(settings, threads))
-    best_win = max(wins, key=lambda w: w.samples_per_s)
-    best_head = max(max(head_default), max(head_same))
+        wins.append(measure_window(settings, torch_threads=torch_threads))
+        heads.append(headless_throughput(settings).samples_per_s)
+    ratios = [w.samples_per_s / h for w, h in zip(wins, heads) if h]
     return {
-        **best_win.to_dict(),
+        **max(wins, key=lambda w: w.samples_per_s).to_dict(),
         "heartbeat_p99_ms_worst": max(w.heartbeat_p99_ms for w in wins),
         "window_samples_per_s_all": [round(w.samples_per_s) for w in wins],
-        "window_torch_threads": threads,
-        "headless_default_threads_samples_per_s": max(head_default),
-        "headless_same_threads_samples_per_s": max(head_same),
-        "window_vs_best_headless": best_win.samples_per_s / best_head if best_head else float("nan"),
+        "headless_samples_per_s_all": [round(h) for h in heads],
+        "window_torch_threads": torch_threads or default_torch_threads(),
+        "window_vs_headless": float(np.median(ratios)) if ratios else float("nan"),
+        "window_vs_headless_all": [round(r, 3) for r in ratios],
     }
-
-
-def headless_throughput_in_thread(settings: RunSettings, threads: int) -> float:
-    """Headless on a plain Python thread, so setting its torch threads leaves the caller's alone."""
-    import threading
-
-    out: list[float] = []
-    t = threading.Thread(target=lambda: out.append(headless_throughput(settings, torch_threads=threads).samples_per_s))
-    t.start()
-    t.join()
-    return out[0] if out else 0.0
 
 
 if __name__ == "__main__":  # python -m vae_studio.gui.measure [epochs] [threads, 0 = auto] [repeats]

@@ -1,9 +1,10 @@
 """The one object the window talks to: it owns the run, the worker and the loss buffers.
 
 Every call into :mod:`vae_studio.core` made by the GUI goes through this module, so the widgets
-stay a thin view that could sit over another engine. The live ``Trainer`` is handed to the
-worker thread; the GUI thread only flips its thread-safe flags (pause, resume, stop, β) and
-reads it once the worker has left the training code (to save, or to continue training).
+stay a thin view that could sit over another engine. Training runs in a child process
+(:class:`~vae_studio.core.remote.RemoteTrainer`) whose messages a worker thread relays; the GUI
+thread only flips its flags (pause, resume, stop, β) and asks it for checkpoint bundles. With
+``isolation="thread"`` the same job runs a local ``Trainer`` in the worker thread instead.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from superqt.utils import create_worker
 
 from ..core import config as _config
 from ..core.atomic import atomic_write
-from ..core.checkpoint import load_checkpoint, make_bundle, save_checkpoint
+from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.config import ModelConfig, TrainConfig
 from ..core.data import BUILTIN_SOURCES, load_dataset
 from ..core.device import describe_device, resolve_device
 from ..core.errors import VaeStudioError
 from ..core.evaluate import EvalResult, evaluate_weights
 from ..core.latent import snapshot_of
+from ..core.remote import RemoteTrainer, warm_up
 from ..core.trainer import Finished, Progress, Snapshot, Trainer, Validation
 from .history import LossBuffers
 from .autosave import Autosaver
@@ -139,13 +141,17 @@ class RunSettings:
         return " · ".join([head, *extra])
 
 
-def default_torch_threads() -> int:
-    """Intra-op threads for the training thread: every core but one, which the GUI thread needs.
+def default_torch_threads(isolation: str = "process") -> int:
+    """Intra-op threads for training.
 
-    Measured on a 2-core CPU: with torch's default of one thread per core, OpenMP's team spins
-    against the GUI thread and the window trains ten times slower than headless; with one
-    thread it keeps pace.
+    In a process of its own, training gets one thread per core, as headless does. In a thread
+    beside the GUI it gets every core but one: measured on a 2-core CPU, with a thread per core
+    OpenMP's team spins against the GUI thread and the window trains far slower than headless.
     """
+    if isolation == "process":
+        import torch
+
+        return torch.get_num_threads()
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -225,7 +231,7 @@ class RunRecord:
     history: LossBuffers
     source: str  # the dataset
     origin: str = "trained here"  # or the file it was opened from
-    trainer: Trainer | None = None  # idle, after its job has ended
+    trainer: Trainer | RemoteTrainer | None = None  # idle, after its job has ended
     bundle: dict | None = None  # opened from a file and not trained since
     snapshot: Snapshot | None = None
     status: str = "training"
@@ -266,7 +272,11 @@ class RunRecord:
         t = self.trainer
         if t is None:
             return
-        bundle = make_bundle(t)
+        try:
+            bundle = t.bundle()
+        except VaeStudioError:  # its process died before any weights came back: the snapshot stays
+            self.trainer = None
+            return
         bundle["model_config"], bundle["train_config"] = t.model_cfg, t.cfg
         if self.snapshot is not None and self.snapshot.step == t.step:
             bundle["model_state"] = self.snapshot.state
@@ -291,9 +301,10 @@ class _Plan:
     model_cfg: ModelConfig
     train_cfg: TrainConfig
     state: dict | None  # a bundle opened from a file
-    previous: Trainer | None  # an idle trainer to continue from
+    previous: Trainer | RemoteTrainer | None  # an idle trainer to continue from
     torch_threads: int | None
     autosaver: Autosaver | None = None
+    isolation: str = "process"
 
 
 def _saveable(bundle: dict) -> dict:
@@ -307,7 +318,7 @@ def _saveable(bundle: dict) -> dict:
 
 def _save_from_trainer(path: str) -> Callable[[Trainer], Saved]:
     def save(trainer: Trainer) -> Saved:
-        save_checkpoint(path, make_bundle(trainer))
+        save_checkpoint(path, trainer.bundle())
         return Saved(path)
 
     return save
@@ -319,7 +330,7 @@ def _training_job(plan: _Plan) -> Callable[[JobControl], Generator]:
     def job(control: JobControl) -> Generator:
         if control.stop_requested:
             return
-        if plan.torch_threads:
+        if plan.torch_threads and plan.isolation == "thread":
             import torch
 
             torch.set_num_threads(plan.torch_threads)
@@ -335,8 +346,11 @@ def _training_job(plan: _Plan) -> Callable[[JobControl], Generator]:
                 {**model_cfg.to_dict(), "image_shape": dataset.image_shape, "num_classes": dataset.num_classes}
             )
         # the previous trainer is idle (its job has ended), so reading it here is race-free
-        state = plan.state if plan.state is not None else (make_bundle(plan.previous) if plan.previous else None)
-        trainer = Trainer(model_cfg, plan.train_cfg, dataset, state=state)
+        state = plan.state if plan.state is not None else (plan.previous.bundle() if plan.previous else None)
+        if plan.isolation == "process":
+            trainer = RemoteTrainer(model_cfg, plan.train_cfg, dataset, state=state, torch_threads=plan.torch_threads)
+        else:
+            trainer = Trainer(model_cfg, plan.train_cfg, dataset, state=state)
         control.attach(trainer)
         yield Started(
             dataset=dataset.name, n_train=len(dataset.train), n_test=len(dataset.test),
@@ -390,10 +404,17 @@ class Session(QObject):
     runs_changed = Signal()  # a run was added, renamed, finished or removed
     metrics_ready = Signal()  # new comparison figures in some RunRecord.metrics
 
-    def __init__(self, parent: QObject | None = None, torch_threads: int | None = None):
-        """``torch_threads``: intra-op threads of the training thread (default: all cores but one)."""
+    def __init__(self, parent: QObject | None = None, torch_threads: int | None = None, isolation: str = "process"):
+        """``isolation``: "process" trains in a child process (the default; see
+        :mod:`vae_studio.core.remote`), "thread" in a worker thread of this process.
+        ``torch_threads``: intra-op threads for training (default: :func:`default_torch_threads`)."""
         super().__init__(parent)
-        self.torch_threads = torch_threads or default_torch_threads()
+        if isolation not in ("process", "thread"):
+            raise ValueError(f"isolation must be 'process' or 'thread' (got {isolation!r})")
+        self.isolation = isolation
+        self.torch_threads = torch_threads or default_torch_threads(isolation)
+        if isolation == "process":
+            warm_up()  # the fork server imports PyTorch while the person looks at the window
         self.autosaver: Autosaver | None = Autosaver()
         self.history = LossBuffers()
         self.latest_progress: Progress | None = None
@@ -510,7 +531,7 @@ class Session(QObject):
         plan = _Plan(
             source=source, dataset=self._datasets.get(source), model_cfg=model_cfg,
             train_cfg=settings.train_config(), state=self._bundle, previous=self._trainer,
-            torch_threads=self.torch_threads, autosaver=self.autosaver,
+            torch_threads=self.torch_threads, autosaver=self.autosaver, isolation=self.isolation,
         )
         worker = TrainingWorker(_training_job(plan), self)
         worker.message.connect(self._on_message)
@@ -581,6 +602,10 @@ class Session(QObject):
             self._discard_autosave()
             return True
         ok = self._worker.join(timeout)
+        trainer = self._worker.control.trainer
+        if not ok and isinstance(trainer, RemoteTrainer):
+            trainer.kill()  # a process that does not answer is ended; the relay thread then returns
+            ok = self._worker.control.done.wait(timeout)
         if ok:
             self._discard_autosave()
         if not ok:
@@ -603,7 +628,7 @@ class Session(QObject):
             return
         try:
             if self._trainer is not None:
-                save_checkpoint(path, make_bundle(self._trainer))
+                save_checkpoint(path, self._trainer.bundle())
             elif self._bundle is not None:
                 save_checkpoint(path, _saveable(self._bundle))
             else:
