@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import math
 import multiprocessing
+import os
 import pickle
 import threading
 import traceback
@@ -98,7 +99,9 @@ def _child(control, messages) -> None:
     trainer: Trainer | None = None
     wanted: collections.deque = collections.deque()  # bundle requests, served between messages
     try:
-        model_cfg, train_cfg, dataset, state, threads = pickle.loads(control.recv_bytes())
+        model_cfg, train_cfg, dataset, state, threads, niceness = pickle.loads(control.recv_bytes())
+        if niceness and hasattr(os, "nice"):
+            os.nice(niceness)
         if threads:
             torch.set_num_threads(threads)
         trainer = Trainer(model_cfg, train_cfg, dataset, state=state)
@@ -158,7 +161,9 @@ class RemoteTrainer:
     """Train in a child process; see the module text. Not thread-safe except the control methods."""
 
     def __init__(self, model_cfg: ModelConfig, train_cfg: TrainConfig, dataset: Dataset, *,
-                 state: dict | None = None, torch_threads: int | None = None, start_method: str | None = None):
+                 state: dict | None = None, torch_threads: int | None = None, niceness: int = 0,
+                 start_method: str | None = None):
+        """``niceness``: added to the child's scheduling niceness, so the CPU serves a window first."""
         self.cfg = train_cfg
         self.dataset = dataset
         self.model_cfg = model_cfg
@@ -181,7 +186,7 @@ class RemoteTrainer:
         self._process.start()
         child_ctl.close()
         child_msg.close()
-        self._send(model_cfg, train_cfg, dataset, state, torch_threads)
+        self._send(model_cfg, train_cfg, dataset, state, torch_threads, niceness)
         kind, *payload = self._receive()
         if kind == "final":  # it could not even build the model: a bad setting, say
             self._end(*payload)

@@ -3,7 +3,7 @@
 ``measure_window`` builds a real :class:`MainWindow`, trains with the given settings to the end
 inside a Qt event loop, and meanwhile runs a 10 ms heartbeat timer on the GUI thread; the lateness
 of each beat is what a person feels as lag. ``scripts/benchmark.py`` calls it next to
-:func:`vae_studio.gui.session.headless_throughput` so the two rates come from one process.
+``vae-studio train`` run with the same settings (:func:`cli_throughput`), alternately.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QSettings, QTemporaryDir, QTimer
 from PySide6.QtWidgets import QApplication
 
-from .session import RunSettings, Session, default_torch_threads, headless_throughput
+from .session import RunSettings, Session, default_torch_threads
 
 HEARTBEAT_MS = 10
 
@@ -119,15 +119,14 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
 def compare(settings: RunSettings, torch_threads: int | None = None, repeats: int = 1) -> dict:
     """Window and headless throughput measured alternately, plus heartbeat lag.
 
-    Headless trains in this process with torch's default threads, as ``vae-studio train`` does;
-    the window with its own defaults (a training process with as many threads). Alternating the
-    two puts both under the same conditions on a machine whose speed drifts; with ``repeats`` > 1
-    the ratio is the median of the pairs' ratios.
+    Headless is ``vae-studio train`` itself, run as a fresh process with the same settings; the
+    window trains with its own defaults. Alternating the two puts both under the same conditions
+    on a machine whose speed drifts; with ``repeats`` > 1 the ratio is the median of the pairs'.
     """
     wins, heads = [], []
     for _ in range(repeats):
         wins.append(measure_window(settings, torch_threads=torch_threads))
-        heads.append(headless_throughput(settings).samples_per_s)
+        heads.append(cli_throughput(settings))
     ratios = [w.samples_per_s / h for w, h in zip(wins, heads) if h]
     return {
         **max(wins, key=lambda w: w.samples_per_s).to_dict(),
@@ -138,6 +137,38 @@ def compare(settings: RunSettings, torch_threads: int | None = None, repeats: in
         "window_vs_headless": float(np.median(ratios)) if ratios else float("nan"),
         "window_vs_headless_all": [round(r, 3) for r in ratios],
     }
+
+
+def cli_args(settings: RunSettings) -> list[str]:
+    """``vae-studio train`` arguments for ``settings``."""
+    s = settings
+    args = ["--dataset", s.dataset, "--variant", s.variant, "--arch", s.arch, "--likelihood", s.likelihood,
+            "--latent-dim", str(s.latent_dim), "--hidden", ",".join(map(str, s.hidden)), "--epochs", str(s.epochs),
+            "--batch-size", str(s.batch_size), "--lr", repr(s.lr), "--seed", str(s.seed), "--device", s.device]
+    if s.variant == "beta":
+        args += ["--beta", repr(s.beta)]
+        if s.capacity_on:
+            args += ["--capacity", repr(s.capacity), "--capacity-epochs", repr(s.capacity_epochs)]
+    if s.kl_schedule != "constant":
+        args += ["--kl-schedule", s.kl_schedule, "--warmup-epochs", repr(s.warmup_epochs)]
+    if s.free_bits > 0:
+        args += ["--free-bits", repr(s.free_bits)]
+    return args
+
+
+def cli_throughput(settings: RunSettings) -> float:
+    """Images per second of training (validation excluded) that ``vae-studio train`` reports."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "vae_studio", "train", *cli_args(settings), "--out", f"{tmp}/run.pt", "--json"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        raise RuntimeError(f"vae-studio train failed: {r.stderr.strip()[-500:]}")
+    return float(json.loads(r.stdout.strip().splitlines()[-1])["samples_per_s"])
 
 
 if __name__ == "__main__":  # python -m vae_studio.gui.measure [epochs] [threads, 0 = auto] [repeats]
