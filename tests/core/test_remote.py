@@ -50,23 +50,28 @@ def test_a_nonfinite_loss_comes_back_as_the_same_error_with_restored_weights(dig
     assert all(torch.isfinite(v).all() for v in weights.values())
 
 
+def _wait_until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        threading.Event().wait(0.02)
+
+
 def test_pause_resume_stop_and_continue(digits):
     remote = RemoteTrainer(MODEL, TrainConfig(epochs=500, device="cpu"), digits)
     seen = []
     consumer = threading.Thread(target=lambda: seen.extend(remote.run()))
     consumer.start()
-    deadline = time.monotonic() + 30
-    while remote.step == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_until(lambda: remote.step > 0)
     remote.pause()
-    time.sleep(0.5)  # messages already on their way arrive; then nothing moves
+    # a pause is a standstill: once the messages already on their way are in, the step stays put
+    # over a window many progress intervals (0.1 s) long
+    steps = []
+    _wait_until(lambda: steps.append(remote.step) or (len(steps) >= 25 and len(set(steps[-25:])) == 1))
+    assert remote.paused
     paused_at = remote.step
-    time.sleep(0.5)
-    assert remote.step == paused_at and remote.paused
     remote.resume()
-    while remote.step == paused_at and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert remote.step > paused_at
+    _wait_until(lambda: remote.step > paused_at)
     remote.set_beta(0.25)
     remote.stop()
     consumer.join(30)
