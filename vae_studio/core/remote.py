@@ -23,7 +23,6 @@ fork (Windows) they are spawned.
 from __future__ import annotations
 
 import collections
-import math
 import multiprocessing
 import os
 import pickle
@@ -36,9 +35,9 @@ import torch
 from . import errors
 from .config import ModelConfig, TrainConfig
 from .data import Dataset
-from .errors import ConfigError, TrainingError
+from .errors import TrainingError
 from .checkpoint import bundle_of
-from .trainer import History, Message, Progress, Snapshot, Trainer, Validation
+from .trainer import History, Message, Progress, Snapshot, Trainer, Validation, checked_beta, checked_lr
 
 _POLL_S = 0.25  # how often a waiting parent checks that the child is still alive
 _CONTEXT: Any = None
@@ -231,15 +230,11 @@ class RemoteTrainer:
         return self._beta
 
     def set_beta(self, beta: float) -> None:
-        if not (math.isfinite(beta) and beta >= 0):
-            raise ConfigError(f"beta must be a number >= 0 (got {beta})")
-        self._beta = float(beta)
-        self._send("beta", float(beta))
+        self._beta = checked_beta(beta)
+        self._send("beta", self._beta)
 
     def set_lr(self, lr: float) -> None:
-        if not (math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"learning rate must be a positive number (got {lr})")
-        self._send("lr", float(lr))
+        self._send("lr", checked_lr(lr))
 
     @property
     def alive(self) -> bool:

@@ -136,6 +136,20 @@ class History:
         return h
 
 
+def checked_beta(beta: float) -> float:
+    """A β that may be applied mid-run, or a ConfigError."""
+    if not (math.isfinite(beta) and beta >= 0):
+        raise ConfigError(f"beta must be a number >= 0 (got {beta})")
+    return float(beta)
+
+
+def checked_lr(lr: float) -> float:
+    """A learning rate that may be applied mid-run, or a ConfigError."""
+    if not (math.isfinite(lr) and lr > 0):
+        raise ConfigError(f"learning rate must be a positive number (got {lr})")
+    return float(lr)
+
+
 def probe_index(n: int, size: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(PROBE_SEED)
     return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
@@ -214,14 +228,10 @@ class Trainer:
         return self._stop.is_set()
 
     def set_beta(self, beta: float) -> None:
-        if not (math.isfinite(beta) and beta >= 0):
-            raise ConfigError(f"beta must be a number >= 0 (got {beta})")
-        self._beta = float(beta)
+        self._beta = checked_beta(beta)
 
     def set_lr(self, lr: float) -> None:
-        if not (math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"learning rate must be a positive number (got {lr})")
-        self._lr = float(lr)
+        self._lr = checked_lr(lr)
 
     @property
     def beta(self) -> float:
