@@ -103,8 +103,10 @@ def decode_latency(model_cfg: ModelConfig, n: int = 300) -> dict:
     return {"decode_p50_ms": 1e3 * statistics.median(times), "decode_p95_ms": 1e3 * times[int(0.95 * len(times)) - 1]}
 
 
-def gui_figures(epochs: int, quick: bool) -> dict:
-    """In-app against headless throughput, heartbeat lag, click latency and map update time."""
+def gui_figures(epochs: int | None, quick: bool) -> dict:
+    """In-app against headless throughput, heartbeat lag, click latency and map update time.
+
+    ``epochs``: of the digits per run; None for the window's default."""
     try:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from vae_studio.gui import measure
@@ -112,8 +114,8 @@ def gui_figures(epochs: int, quick: bool) -> dict:
         from vae_studio.gui.widgets.explorer import measure_explorer
     except Exception as exc:  # headless servers without Qt still get the other figures
         return {"gui_skipped": f"Qt unavailable: {exc}"}
-    settings = RunSettings(epochs=epochs, device="cpu", hidden=(64,) if quick else (400,))
-    r = measure.compare(settings, repeats=1 if quick else 3)
+    settings = RunSettings(epochs=epochs or RunSettings().epochs, device="cpu", hidden=(64,) if quick else (400,))
+    r = measure.compare(settings, repeats=1 if quick else 5)
     out = {
         "in_app_samples_per_s": statistics.median(r["window_samples_per_s_all"]),
         "headless_samples_per_s": statistics.median(r["headless_samples_per_s_all"]),
@@ -178,8 +180,8 @@ def main(argv=None) -> int:
     out["engine_default_epochs_to_tutorial_quality"] = ttq["epochs"]
     out.update(decode_latency(same))
     if not args.no_gui:
-        # ten epochs of the digits (a few seconds) so start-up transients do not dominate
-        out.update(gui_figures(epochs=1 if args.quick else 10, quick=args.quick))
+        # the window's default run: 20 epochs of the digits, a few seconds
+        out.update(gui_figures(epochs=1 if args.quick else None, quick=args.quick))
     out["peak_rss_mb"] = peak_rss_mb()
     if device.type == "cuda":
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20

@@ -41,10 +41,12 @@ from .widgets.runs import RunsPanel
 
 ORGANIZATION = "VAE Studio"
 APPLICATION = "VAE Studio"
-REDRAW_HZ = 20
-# pyqtgraph renders a view while holding the GIL, which the training thread needs between torch
-# ops: on a 2-core CPU, curves at 5 Hz cost a few percent of throughput, at 10 Hz a third (measured)
-PLOT_MIN_INTERVAL_MS = 200
+REDRAW_HZ = 10
+# While a model trains, every millisecond the window paints is taken from the training process on
+# a small machine (on two cores a stall of one of PyTorch's two threads stalls both). The loss
+# curves and the status bar therefore redraw at 2 Hz during a run, the latent map with each
+# snapshot (about 1 Hz); when idle everything redraws at once.
+PLOT_MIN_INTERVAL_MS = 500
 JOIN_TIMEOUT_S = 5.0
 
 
@@ -388,7 +390,7 @@ class MainWindow(QMainWindow):
         self._update_run_label()
         if st == State.READY and self.session.last_finish_reason in ("completed", "stopped"):
             self.statusBar().showMessage(f"Training {self.session.last_finish_reason}", 5000)
-        if st == State.READY:
+        if st in (State.READY, State.PAUSED):  # a run that stands still is shown whole
             self.loss_plot.refresh(self.session.history)
             self.loss_plot.fit_to_data(self.session.history)
         self.redraw()
@@ -435,10 +437,13 @@ class MainWindow(QMainWindow):
         self.controls.run_label.setText(text)
 
     def redraw(self) -> None:
-        """Bring every view up to date with the session (the 20 Hz timer calls this)."""
+        """Bring every view up to date with the session (a 10 Hz timer calls this)."""
         s = self.session
-        if not s.busy or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS):
-            drew = self.loss_plot.refresh(s.history)
+        due = s.state != State.RUNNING or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS)
+        if due:
+            p = s.latest_progress
+            planned = p.step * p.epochs / p.epoch if s.busy and p is not None and p.epoch > 0 else None
+            drew = self.loss_plot.refresh(s.history, planned_steps=planned)
             if drew and self.bottom_tabs.currentWidget() is self.runs:
                 self.runs.refresh_curves()
             if drew:
@@ -459,6 +464,8 @@ class MainWindow(QMainWindow):
                     self.controls.set_class_names(dataset.class_names)
                 self.explorer.set_snapshot(snap)
                 self.diagnostics.set_snapshot(snap)
+        if not due:
+            return
         p = s.latest_progress
         if p is not None:
             texts = (f"Step {p.step:,} · epoch {p.epoch:.2f} / {p.epochs}", f"{p.samples_per_s:,.0f} img/s",

@@ -121,12 +121,17 @@ def compare(settings: RunSettings, torch_threads: int | None = None, repeats: in
 
     Headless is ``vae-studio train`` itself, run as a fresh process with the same settings; the
     window trains with its own defaults. Alternating the two puts both under the same conditions
-    on a machine whose speed drifts; with ``repeats`` > 1 the ratio is the median of the pairs'.
+    on a machine whose speed drifts; the order flips from pair to pair (window first, then
+    headless first), so a steady drift favours neither. With ``repeats`` > 1 the ratio is the
+    median of the pairs'.
     """
     wins, heads = [], []
-    for _ in range(repeats):
+    for i in range(repeats):
+        if i % 2:
+            heads.append(cli_throughput(settings))
         wins.append(measure_window(settings, torch_threads=torch_threads))
-        heads.append(cli_throughput(settings))
+        if not i % 2:
+            heads.append(cli_throughput(settings))
     ratios = [w.samples_per_s / h for w, h in zip(wins, heads) if h]
     return {
         **max(wins, key=lambda w: w.samples_per_s).to_dict(),

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.evaluate import COLLAPSE_KL_NATS, ACTIVE_UNIT_THRESHOLD, Diagnosis, diagnose
-from .loss_plot import cache_static_parts
+from .plot_parts import add_grid, cache_static_parts
 
 ACTIVE_COLOR = "#0072B2"  # Okabe-Ito blue, as −ELBO on the loss plot
 INACTIVE_COLOR = "#A0A0A0"
@@ -64,7 +64,7 @@ class DiagnosticsPanel(QWidget):
         self.plot.setLabel("left", "KL", units="nats")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "latent dimension")
-        self.plot.showGrid(y=True, alpha=0.15)
+        add_grid(self.plot, x=False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self._brushes = (pg.mkBrush(ACTIVE_COLOR), pg.mkBrush(INACTIVE_COLOR))
@@ -146,3 +146,4 @@ class DiagnosticsPanel(QWidget):
             return
         top = max(float(self._kl.max()) if self._kl.size else 0.0, self._free_bits, COLLAPSE_KL_NATS * 4)
         self.plot.setRange(xRange=(0.4, self._kl.size + 0.6), yRange=(0, top * 1.12), padding=0)
+        self.plot.getViewBox().prepareForPaint()  # applied at the paint instead, it costs a second one

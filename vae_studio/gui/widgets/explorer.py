@@ -497,11 +497,11 @@ class LatentExplorer(QWidget):
         p = self.projection
         if p is None:
             return
+        self.map.set_prior_contours(p.prior_contours())  # first: the points' range takes them in
         if self._mu is not None:
             self._xy = p.to_view(self._mu)
             self.map.set_points(self._xy, self._labels)
         self.map.set_axis_labels(*p.axis_labels())
-        self.map.set_prior_contours(p.prior_contours())
         if p.mode == "pca" and p.explained_variance_ratio is not None:
             r = p.explained_variance_ratio
             self.variance_label.setText(
@@ -512,6 +512,8 @@ class LatentExplorer(QWidget):
         self.map.set_selected(self._xy[self._selected] if 0 <= self._selected < len(self._xy) else None)
         self._update_paths()
         self._update_drawn_overlay()
+        # the new range now, not at the next paint: applied there, it costs a second paint
+        self.map.settle()
 
     def _show_z(self, z: np.ndarray) -> None:
         self._z = z

@@ -106,6 +106,15 @@ class LatentMapPlot(QWidget):
 
         self._xy = np.zeros((0, 2), dtype=np.float32)
         self._axis_text: tuple[str, str] | None = None
+        # The range follows the points in steps (see _follow); a pan or zoom by hand stops
+        # that until the "A" button or a new view brings it back.
+        self._following = True
+        self._snug = True  # the next fit is tight: a new view, not points that keep spreading
+        self._contour_box: np.ndarray | None = None  # (lo, hi) of the prior's circles
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._stop_following)
+        self.vb.sigResized.connect(self._on_resized)
+        self.plot.getPlotItem().autoBtn.clicked.connect(self.auto_range)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
         # the hover preview decodes at most ~30 times a second however fast the mouse moves
         self._hover_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_move, threadSafe=False)
@@ -149,6 +158,8 @@ class LatentMapPlot(QWidget):
             _move_points(self._scatter(c), xy[idx, 0], xy[idx, 1])
         for item in self.scatters[len(groups):]:
             item.clear()
+        if self._following:
+            self._follow()
 
     def points(self) -> np.ndarray:
         return self._xy
@@ -160,6 +171,9 @@ class LatentMapPlot(QWidget):
             self.plot.setLabel("left", y)
 
     def set_prior_contours(self, curves: list[np.ndarray]) -> None:
+        pts = np.concatenate([np.asarray(c, dtype=np.float64) for c in curves]) if curves else np.zeros((0, 2))
+        pts = pts[np.isfinite(pts).all(1)]
+        self._contour_box = np.stack([pts.min(0), pts.max(0)]) if len(pts) else None
         for item, label, c in zip(self.contours, self.contour_labels, curves):
             item.setData(c[:, 0], c[:, 1], connect="finite")
             # label where the circle crosses 45 degrees up-right
@@ -215,7 +229,53 @@ class LatentMapPlot(QWidget):
         return (x0, x1), (y0, y1)
 
     def auto_range(self) -> None:
-        self.vb.enableAutoRange()
+        """Fit the view to the points and the prior's circles, and follow them from now on."""
+        self._following = True
+        self._snug = True
+        self._follow()
+
+    def _stop_following(self, *_) -> None:
+        self._following = False
+
+    def _on_resized(self, *_) -> None:
+        # the aspect lock widens the range on one side only when the plot's shape changes
+        if self._following:
+            self._snug = True
+            self._follow()
+
+    def _follow(self) -> None:
+        """Keep the points and the prior's circles in view, moving the range only when needed.
+
+        Each snapshot moves every point a little. Refitting each time would re-render both axes
+        and repaint the whole plot about once a second during training; instead the range moves
+        when something leaves it, drifts off its centre or shrinks below 70% of it, and then
+        leaves room to spread.
+        """
+        xy = self._xy[np.isfinite(self._xy).all(1)] if len(self._xy) else self._xy
+        boxes = [np.stack([xy.min(0), xy.max(0)]).astype(np.float64)] if len(xy) else []
+        if self._contour_box is not None:
+            boxes.append(self._contour_box)
+        if not boxes:
+            return
+        lo = np.min([b[0] for b in boxes], axis=0)
+        hi = np.max([b[1] for b in boxes], axis=0)
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        w, h = max(self.vb.width(), 1.0), max(self.vb.height(), 1.0)
+        # the aspect is locked (a unit on x is a unit on y): the scale is units per pixel
+        need = max((hi[0] - lo[0]) / w, (hi[1] - lo[1]) / h, 1e-9)
+        have = max((x1 - x0) / w, (y1 - y0) / h, 1e-12)
+        centre = (lo + hi) / 2
+        inside = lo[0] >= x0 and hi[0] <= x1 and lo[1] >= y0 and hi[1] <= y1
+        off_centre = abs(centre[0] - (x0 + x1) / 2) > 0.1 * (x1 - x0) or abs(centre[1] - (y0 + y1) / 2) > 0.1 * (y1 - y0)
+        if inside and need > 0.7 * have and not off_centre and not self._snug:
+            return
+        units_per_px = (1.04 if self._snug else 1.2) * need
+        self._snug = False
+        # centred, with the plot's longer side taking the slack; left to the aspect lock, the
+        # range would widen on one side only
+        cx, cy = centre
+        half_x, half_y = units_per_px * w / 2, units_per_px * h / 2
+        self.vb.setRange(xRange=(cx - half_x, cx + half_x), yRange=(cy - half_y, cy + half_y), padding=0)
 
     def clear(self) -> None:
         self._xy = np.zeros((0, 2), dtype=np.float32)

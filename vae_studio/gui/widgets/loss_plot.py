@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..history import LossBuffers, nats_to_bits_per_dim
+from .plot_parts import add_grid, cache_static_parts, legend_brush
 
 # colour-blind-safe (Okabe-Ito): −ELBO blue, reconstruction orange, KL green
 COLORS = {"neg_elbo": "#0072B2", "recon": "#E69F00", "kl": "#009E73", "kl_weight": "#CC79A7"}
@@ -27,33 +28,14 @@ def _faint(color: str) -> pg.QtGui.QColor:
     return c
 
 
-def cache_static_parts(*plots: pg.PlotItem) -> None:
-    """Keep axes and legends as cached pixmaps: they change only with the range, not per frame.
-
-    Without this every repaint of the view replays each axis's tick text, which on a software
-    renderer costs more than drawing the curves.
-    """
-    mode = pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-    for plot in plots:
-        for name in ("left", "bottom", "right", "top"):
-            plot.getAxis(name).setCacheMode(mode)
-        if plot.legend is not None:
-            plot.legend.setCacheMode(mode)
-
-
-def _legend_brush() -> pg.QtGui.QBrush:
-    """The plot background, slightly see-through, so the legend stays readable over curves."""
-    c = pg.mkColor(pg.getConfigOption("background"))
-    c.setAlpha(215)
-    return pg.mkBrush(c)
-
-
 class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._pixels = 784
         self._version = -1
         self._history: LossBuffers | None = None
+        self._val_count = -1
+        self._val_history: LossBuffers | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -85,10 +67,10 @@ class LossPlot(QWidget):
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
         self.plot.setLabel("left", "loss", units="nats / image")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        add_grid(self.plot)
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=_legend_brush())
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush())
         self.legend.setColumnCount(3)  # two short rows stay above the curves once the loss has dropped
 
         self.raw: dict[str, pg.PlotDataItem] = {}
@@ -109,7 +91,7 @@ class LossPlot(QWidget):
         self.weight_plot.setLabel("bottom", "training step")
         self.weight_plot.setYRange(0, 1.05, padding=0)
         self.weight_plot.setMouseEnabled(y=False)
-        self.weight_plot.showGrid(x=True, y=True, alpha=0.15)
+        add_grid(self.weight_plot)
         self.weight_plot.setXLink(self.plot)
         self.weight_plot.setMaximumHeight(110)
         self.weight_plot.getAxis("left").setWidth(self.plot.getAxis("left").width())
@@ -133,26 +115,36 @@ class LossPlot(QWidget):
     def set_weight_visible(self, visible: bool) -> None:
         """The KL weight row is shown only when a warm-up schedule makes it move."""
         self.weight_plot.setVisible(visible)
+        self._version = -1  # the curve is filled only while it shows: fill it at the next refresh
         self.plot.setLabel("bottom", None if visible else "training step")
         self.plot.showAxis("bottom", True)
 
-    def refresh(self, history: LossBuffers, force: bool = False) -> bool:
-        """Redraw from the buffers if they changed; True if anything was drawn."""
+    def refresh(self, history: LossBuffers, force: bool = False, planned_steps: float | None = None) -> bool:
+        """Redraw from the buffers if they changed; True if anything was drawn.
+
+        ``planned_steps``: the step the run will end at, if known; the view never grows past it."""
         if history.version == self._version and history is self._history and not force:
             return False
+        self._planned = planned_steps
         self._version = history.version
         self._history = history  # each run has its own buffers: another object is another run
         steps = history.step_array("step")
+        val_steps = history.val_array("val_step")
+        # held-out points come once an epoch: their symbols are rebuilt only when they change
+        val_changed = force or self._val_count != len(val_steps) or self._val_history is not history
+        self._val_count, self._val_history = len(val_steps), history
         for key in NAMES:
             self.raw[key].setData(steps, history.step_array(key))
             self.smooth[key].setData(steps, history.smooth_array(key))
-            self.val[key].setData(history.val_array("val_step"), history.val_array(f"val_{key}"))
+            if val_changed:
+                self.val[key].setData(val_steps, history.val_array(f"val_{key}"))
         if self.following:
             self._follow(history)
         weight = history.step_array("kl_weight")
-        self.weight_curve.setData(steps, weight)
         if len(weight) and not self.weight_plot.isVisible() and np.any(weight < 1.0):
             self.set_weight_visible(True)
+        if self.weight_plot.isVisible() or not len(weight):
+            self.weight_curve.setData(steps, weight)
         self._update_readout(history)
         return True
 
@@ -203,7 +195,9 @@ class LossPlot(QWidget):
             self._range = None
             self._follow(history, ahead=1.02)
 
-    def _follow(self, history: LossBuffers, ahead: float = 1.25) -> None:
+    _planned: float | None = None
+
+    def _follow(self, history: LossBuffers, ahead: float = 2.0) -> None:
         steps = history.step_array("step")
         if not len(steps):
             return
@@ -220,11 +214,19 @@ class LossPlot(QWidget):
         lo, hi = float(y.min()), float(y.max())
         span = max(hi - lo, 1e-6)
         r = self._range
-        # grow x ahead of the data; y only when the data leaves the range or fills less than
-        # half of it (the loss falls fast early on, then slowly)
+        # Each change of range re-renders both axes and paints the view twice, so the range
+        # moves in steps: x doubles ahead of the data, up to the run's planned end; y changes
+        # only when the data leaves it or fills less than half of it, with room below for the
+        # loss to keep falling.
         stale = r is None or x_hi > r[1] or lo < r[2] or hi > r[3] or (hi - lo) < 0.5 * (r[3] - r[2])
         if stale:
-            pad = 0.06 * span
-            r = (float(steps[0]) if len(steps) > 1 else 0.0, max(10.0, x_hi * ahead), lo - pad, hi + pad)
+            x_end = max(10.0, x_hi * ahead)
+            if self._planned is not None and self._planned >= x_hi:
+                x_end = min(x_end, max(10.0, 1.02 * self._planned))
+            falling = ahead > 1.5  # while training, not when fitting a finished run
+            r = (float(steps[0]) if len(steps) > 1 else 0.0, x_end,
+                 lo - (0.25 if falling else 0.06) * span, hi + 0.06 * span)
             self._range = r
-            self.plot.getViewBox().setRange(xRange=(r[0], r[1]), yRange=(r[2], r[3]), padding=0, disableAutoRange=True)
+            vb = self.plot.getViewBox()
+            vb.setRange(xRange=(r[0], r[1]), yRange=(r[2], r[3]), padding=0, disableAutoRange=True)
+            vb.prepareForPaint()  # the new transform now: applied at the paint, it asks for a second one

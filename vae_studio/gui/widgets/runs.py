@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..session import DEFAULT_IWAE_SAMPLES, EVAL_MAX_IMAGES
-from .loss_plot import _legend_brush, cache_static_parts
+from .plot_parts import add_grid, cache_static_parts, legend_brush
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -92,10 +92,10 @@ class RunsPanel(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "training step")
         self.plot.setTitle("−ELBO of the selected runs · lines: training, smoothed · dots: held out", size="9pt")
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        add_grid(self.plot)
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=_legend_brush())
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush())
         cache_static_parts(self.plot)
         rl.addWidget(self.graphics, 3)
 
