@@ -440,8 +440,8 @@ class MainWindow(QMainWindow):
         """Bring every view up to date with the session (a 10 Hz timer calls this)."""
         s = self.session
         due = s.state != State.RUNNING or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS)
+        p = s.latest_progress
         if due:
-            p = s.latest_progress
             planned = p.step * p.epochs / p.epoch if s.busy and p is not None and p.epoch > 0 else None
             drew = self.loss_plot.refresh(s.history, planned_steps=planned)
             if drew and self.bottom_tabs.currentWidget() is self.runs:
@@ -466,7 +466,6 @@ class MainWindow(QMainWindow):
                 self.diagnostics.set_snapshot(snap)
         if not due:
             return
-        p = s.latest_progress
         if p is not None:
             texts = (f"Step {p.step:,} · epoch {p.epoch:.2f} / {p.epochs}", f"{p.samples_per_s:,.0f} img/s",
                      f"ETA {_format_eta(p.eta) if s.busy else '–'}")

@@ -35,7 +35,6 @@ class LossPlot(QWidget):
         self._version = -1
         self._history: LossBuffers | None = None
         self._val_count = -1
-        self._val_history: LossBuffers | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -126,13 +125,14 @@ class LossPlot(QWidget):
         if history.version == self._version and history is self._history and not force:
             return False
         self._planned = planned_steps
+        new_run = history is not self._history  # each run has its own buffers
         self._version = history.version
-        self._history = history  # each run has its own buffers: another object is another run
+        self._history = history
         steps = history.step_array("step")
         val_steps = history.val_array("val_step")
         # held-out points come once an epoch: their symbols are rebuilt only when they change
-        val_changed = force or self._val_count != len(val_steps) or self._val_history is not history
-        self._val_count, self._val_history = len(val_steps), history
+        val_changed = force or new_run or self._val_count != len(val_steps)
+        self._val_count = len(val_steps)
         for key in NAMES:
             self.raw[key].setData(steps, history.step_array(key))
             self.smooth[key].setData(steps, history.smooth_array(key))
@@ -193,11 +193,12 @@ class LossPlot(QWidget):
         """Snap the range to the data (when a run ends), unless the person has zoomed by hand."""
         if self.following:
             self._range = None
-            self._follow(history, ahead=1.02)
+            self._follow(history, fit=True)
 
     _planned: float | None = None
 
-    def _follow(self, history: LossBuffers, ahead: float = 2.0) -> None:
+    def _follow(self, history: LossBuffers, fit: bool = False) -> None:
+        """Keep the data in view; ``fit``: snugly, for a run that stands still."""
         steps = history.step_array("step")
         if not len(steps):
             return
@@ -214,18 +215,17 @@ class LossPlot(QWidget):
         lo, hi = float(y.min()), float(y.max())
         span = max(hi - lo, 1e-6)
         r = self._range
-        # Each change of range re-renders both axes and paints the view twice, so the range
-        # moves in steps: x doubles ahead of the data, up to the run's planned end; y changes
-        # only when the data leaves it or fills less than half of it, with room below for the
-        # loss to keep falling.
+        # Each change of range re-renders both axes and repaints the whole plot, so while a run
+        # goes the range moves in steps: x doubles ahead of the data, up to the run's planned
+        # end; y changes only when the data leaves it or fills less than half of it, with room
+        # below for the loss to keep falling.
         stale = r is None or x_hi > r[1] or lo < r[2] or hi > r[3] or (hi - lo) < 0.5 * (r[3] - r[2])
         if stale:
-            x_end = max(10.0, x_hi * ahead)
+            x_end = max(10.0, x_hi * (1.02 if fit else 2.0))
             if self._planned is not None and self._planned >= x_hi:
                 x_end = min(x_end, max(10.0, 1.02 * self._planned))
-            falling = ahead > 1.5  # while training, not when fitting a finished run
             r = (float(steps[0]) if len(steps) > 1 else 0.0, x_end,
-                 lo - (0.25 if falling else 0.06) * span, hi + 0.06 * span)
+                 lo - (0.06 if fit else 0.25) * span, hi + 0.06 * span)
             self._range = r
             vb = self.plot.getViewBox()
             vb.setRange(xRange=(r[0], r[1]), yRange=(r[2], r[3]), padding=0, disableAutoRange=True)
