@@ -131,6 +131,8 @@ class MainWindow(QMainWindow):
         s.error.connect(self.show_error)
         s.info.connect(self.show_info)
         s.started.connect(self._on_started)
+        # class names and probe images while the training process starts, not once it trains
+        s.dataset_loaded.connect(self._on_dataset_loaded)
         s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved the run to {path}", 8000))
         s.run_loaded.connect(self._on_run_loaded)
         # KL per dimension reaches the chart with each snapshot (about 1 Hz), not per epoch message
@@ -436,6 +438,20 @@ class MainWindow(QMainWindow):
                     "Reset or another variant starts a new run (this one stays in the Runs tab).")
         self.controls.run_label.setText(text)
 
+    def _on_dataset_loaded(self) -> None:
+        if self.session.snapshot_version != self._snapshot_version:
+            self.redraw()  # the previous run's pictures go first: their probe points index another set
+        self._sync_dataset()
+
+    def _sync_dataset(self) -> None:
+        # the probe images and class names change only with the dataset
+        dataset = self.session.dataset
+        if dataset is not None and dataset is not self._probe_source:
+            self._probe_source = dataset
+            self.explorer.set_class_names(dataset.class_names)
+            self.explorer.set_probe_split(dataset.test)
+            self.controls.set_class_names(dataset.class_names)
+
     def redraw(self) -> None:
         """Bring every view up to date with the session (a 10 Hz timer calls this)."""
         s = self.session
@@ -455,13 +471,7 @@ class MainWindow(QMainWindow):
                 self.explorer.clear()
                 self.diagnostics.clear()
             else:
-                dataset = s.dataset
-                if dataset is not None and dataset is not self._probe_source:
-                    # the probe images and class names change only with the dataset
-                    self._probe_source = dataset
-                    self.explorer.set_class_names(dataset.class_names)
-                    self.explorer.set_probe_split(dataset.test)
-                    self.controls.set_class_names(dataset.class_names)
+                self._sync_dataset()
                 self.explorer.set_snapshot(snap)
                 self.diagnostics.set_snapshot(snap)
         if not due:

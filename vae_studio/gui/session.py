@@ -399,6 +399,7 @@ class Session(QObject):
     state_changed = Signal(str)
     error = Signal(str)  # something went wrong; the text is written for a person
     info = Signal(str)  # a notice that needs no action
+    dataset_loaded = Signal()  # ``dataset`` is new: it loaded before the trainer starts
     started = Signal(object)  # Started
     validated = Signal(object)  # Validation
     saved = Signal(str)
@@ -832,6 +833,7 @@ class Session(QObject):
             self.started.emit(msg)
         elif isinstance(msg, _DatasetLoaded):
             self._datasets = {msg.source: msg.dataset}  # one cached set: MNIST-sized data is big
+            self.dataset_loaded.emit()
         elif isinstance(msg, Saved):
             self._pending_save = None
             self.saved.emit(msg.path)

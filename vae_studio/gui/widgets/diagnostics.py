@@ -25,6 +25,9 @@ class DiagnosticsPanel(QWidget):
         self._kl: np.ndarray | None = None  # None until a held-out pass has measured it
         self._mu: np.ndarray | None = None
         self._free_bits = 0.0
+        self._ticks_for = -1  # the number of bars the axis' ticks were made for
+        self._top = 0.0  # the y range's top
+        self._x_range: tuple[float, float] | None = None
         self.diagnosis: Diagnosis | None = None
 
         layout = QVBoxLayout(self)
@@ -113,6 +116,7 @@ class DiagnosticsPanel(QWidget):
         self.active_label.setText("Active units –")
         self.warning.hide()
         self.empty.show()
+        self._top = 0.0
         self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
 
     def kl_values(self) -> np.ndarray | None:
@@ -129,7 +133,9 @@ class DiagnosticsPanel(QWidget):
             x = np.arange(1, kl.size + 1)
             self.bars.setOpts(x=x, height=kl, width=0.7, brushes=[self._brushes[0 if a else 1] for a in active])
             self.empty.hide()
-            self.plot.getAxis("bottom").setTicks([[(int(i), f"z{i}") for i in x]] if kl.size <= 16 else None)
+            if kl.size != self._ticks_for:  # new ticks re-render the axis: only for a new model
+                self._ticks_for = kl.size
+                self.plot.getAxis("bottom").setTicks([[(int(i), f"z{i}") for i in x]] if kl.size <= 16 else None)
             self._fit()
         if self._mu is not None and self._mu.ndim == 2 and self._mu.shape[0] > 0:
             self.diagnosis = diagnose(kl, self._mu)
@@ -145,5 +151,10 @@ class DiagnosticsPanel(QWidget):
         if self._kl is None:
             return
         top = max(float(self._kl.max()) if self._kl.size else 0.0, self._free_bits, COLLAPSE_KL_NATS * 4)
-        self.plot.setRange(xRange=(0.4, self._kl.size + 0.6), yRange=(0, top * 1.12), padding=0)
+        # a new range re-renders both axes: keep it while the tallest bar fills 70 to 100% of it
+        x_range = (0.4, self._kl.size + 0.6)
+        if self._top and 0.7 * self._top <= top <= self._top and x_range == self._x_range:
+            return
+        self._top, self._x_range = top * 1.12, x_range
+        self.plot.setRange(xRange=x_range, yRange=(0, self._top), padding=0)
         self.plot.getViewBox().prepareForPaint()  # applied at the paint instead, it costs a second one

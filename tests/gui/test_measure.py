@@ -1,0 +1,17 @@
+"""The in-app speed measurement: the heartbeat runs only when asked for, and training completes."""
+
+import math
+
+from vae_studio.gui.measure import measure_window
+
+
+def test_heartbeat_runs_only_when_asked_for(qapp, fast):
+    # a run long enough for a few hundred beats at 10 ms on a slow machine
+    settings = fast.replace(epochs=4)
+    probed = measure_window(settings, heartbeat=True)
+    plain = measure_window(settings, heartbeat=False)
+    for m in (probed, plain):
+        assert m.finish == "completed" and m.steps > 0 and m.samples_per_s > 0
+    assert probed.beats > 10
+    assert 0 <= probed.heartbeat_p50_ms <= probed.heartbeat_p99_ms <= probed.heartbeat_max_ms
+    assert plain.beats == 0 and math.isnan(plain.heartbeat_p99_ms)
