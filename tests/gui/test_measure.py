@@ -6,7 +6,7 @@ from vae_studio.gui.measure import measure_window
 
 
 def test_heartbeat_runs_only_when_asked_for(qapp, fast):
-    # a run long enough for a few hundred beats at 10 ms on a slow machine
+    # a run of a second or so: dozens of beats at 10 ms
     settings = fast.replace(epochs=4)
     probed = measure_window(settings, heartbeat=True)
     plain = measure_window(settings, heartbeat=False)

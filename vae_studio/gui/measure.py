@@ -128,9 +128,9 @@ def compare(settings: RunSettings, torch_threads: int | None = None, repeats: in
     window trains with its own defaults and no heartbeat. Alternating the two puts both under the
     same conditions on a machine whose speed drifts; the order flips from pair to pair (window
     first, then headless first), so a steady drift favours neither. A one-epoch window run comes
-    first and is not counted. With ``repeats`` > 1 the ratio
-    is the median of the pairs'. Then ``probes`` more window runs with the heartbeat give its lag
-    (the worst p99 of them) and the throughput the window keeps with it running.
+    first and is not counted. With ``repeats`` > 1 the ratio is the median of the pairs'. Then
+    ``probes`` more window runs with the heartbeat give its lag (the worst p99 of them) and the
+    throughput the window keeps with it running.
     """
     # one short run first: what only the process's first window pays (fonts, glyph and pixmap
     # caches, lazy imports) is not training speed, as the headless process's start-up is not
