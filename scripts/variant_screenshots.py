@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from vae_studio.gui.app import dispose
-    from vae_studio.gui.session import State
+    from vae_studio.gui.session import RunState
     from vae_studio.gui.smoke import wait_until
     from window_screenshot import offscreen_window
 
@@ -48,9 +48,9 @@ def main(argv=None) -> int:
     def train(**changes) -> None:
         c.set_settings(c.settings().replace(epochs=args.epochs, batch_size=64, hidden=(512, 256), lr=1e-3, **changes))
         c.train_button.click()
-        wait_until(lambda: window.session.state == State.READY, 300_000)
-        if window.session.last_finish_reason != "completed":
-            raise SystemExit(f"training did not complete: {window.session.last_finish_reason}")
+        wait_until(lambda: window.session.state.settled, 300_000)
+        if window.session.current.finish_reason != "completed":
+            raise SystemExit(f"training did not complete: {window.session.current.finish_reason}")
         wait(300)
         window.redraw()
         app.processEvents()

@@ -42,14 +42,46 @@ def _number(kind, name: str, lo=None, hi=None, lo_open=False):
     return parse
 
 
-def _hidden(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(p) for p in text.split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 400 or 512,256 (got {text!r})") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden takes positive sizes like 400 or 512,256 (got {text!r})")
-    return sizes
+def _setting_type(name: str):
+    """An argparse type that checks a value against the setting's one declaration."""
+    from .core.errors import ConfigError
+    from .core.settings import SCHEMA
+
+    spec = SCHEMA[name]
+    flag = "--" + name.replace("_", "-")
+
+    def parse(text: str):
+        value: object = text
+        if spec.kind in (int, float):
+            try:
+                value = spec.kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{flag} must be {'a whole number' if spec.kind is int else 'a number'}, not {text!r}") from None
+        try:
+            return spec.check(name, value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _add_setting(p: argparse.ArgumentParser, name: str, default=None, help_default=True) -> None:
+    """One option of ``RunSettings``, with its type, range, choices and help from the schema."""
+    from .core.settings import SAME, SCHEMA, RunSettings
+
+    spec = SCHEMA[name]
+    shown = spec.cli_default if spec.cli_default is not SAME else getattr(RunSettings, name, None)
+    if default is not None:
+        shown = default
+    if isinstance(shown, tuple):
+        shown = ",".join(map(str, shown))
+    text = spec.help.replace("%", "%%")
+    if spec.lo is not None and spec.kind in (int, float):
+        text += f" [{spec.lo:g} to {spec.hi:g}{spec.unit_text}]"
+    if help_default and shown is not None and not spec.optional:
+        text += f" (default {shown})"
+    kw = {"choices": spec.choices} if spec.choices else {"type": _setting_type(name), "metavar": spec.metavar or name.upper()}
+    p.add_argument("--" + name.replace("_", "-"), default=default, help=text, **kw)
 
 
 def _add_data_args(p: argparse.ArgumentParser, default: str | None) -> None:
@@ -59,7 +91,6 @@ def _add_data_args(p: argparse.ArgumentParser, default: str | None) -> None:
         + ("" if default else "; default: the dataset the checkpoint was trained on"),
     )
     p.add_argument("--data-dir", metavar="DIR", help="where torchvision datasets are kept and downloaded (default: a per-user cache folder)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,32 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model headless and write a checkpoint")
-    t.add_argument("--variant", choices=("vanilla", "conditional", "beta"), default="vanilla")
-    t.add_argument("--beta", type=_number(float, "--beta", lo=0), help="weight of the KL term (default 1; 4 for --variant beta)")
-    t.add_argument("--capacity", type=_number(float, "--capacity", lo=0), metavar="C", help="beta variant: target KL in nats the model is pushed towards (Burgess et al.)")
-    t.add_argument("--capacity-epochs", type=_number(float, "--capacity-epochs", lo=0), default=10.0, metavar="E", help="epochs over which the capacity target ramps from 0 to C")
-    _add_data_args(t, "digits")
-    t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
-    t.add_argument("--latent-dim", type=_number(int, "--latent-dim", 1, 512), default=10, metavar="N")
-    t.add_argument("--hidden", type=_hidden, default=(400,), metavar="H[,H...]", help="hidden layer sizes (default 400)")
-    t.add_argument("--epochs", type=_number(int, "--epochs", 1), default=20, metavar="E")
-    t.add_argument("--batch-size", type=_number(int, "--batch-size", 1), default=128, metavar="B")
-    t.add_argument("--lr", type=_number(float, "--lr", 0, lo_open=True), default=1e-3, metavar="LR")
-    t.add_argument("--kl-schedule", choices=("constant", "linear", "cyclical"), help="constant (default), linear warm-up, or cyclical; --warmup-epochs alone means linear")
-    t.add_argument("--warmup-epochs", type=_number(float, "--warmup-epochs", 0), default=0.0, metavar="W", help="epochs to ramp the KL weight from 0 to 1 (the cycle length for cyclical)")
-    t.add_argument("--free-bits", type=_number(float, "--free-bits", 0), default=0.0, metavar="L", help="per-dimension KL floor in nats: dimensions below it are not pushed further towards the prior")
-    t.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
-    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), else fp32")
+    from .core.settings import SCHEMA
+
+    for name, spec in SCHEMA.items():
+        if spec.cli:
+            _add_setting(t, name)
+    t.add_argument("--data-dir", metavar="DIR", help="where torchvision datasets are kept and downloaded (default: a per-user cache folder)")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of the validation figures")
 
     e = sub.add_parser("evaluate", help="held-out -ELBO, IWAE NLL, active units and KL per dimension of a checkpoint")
     e.add_argument("checkpoint", type=Path, metavar="CKPT")
     _add_data_args(e, None)
+    _add_setting(e, "device", default="auto")
     e.add_argument("--split", choices=("train", "test"), default="test")
     e.add_argument("--iwae-samples", type=_number(int, "--iwae-samples", 1, 100_000), metavar="K", help="also estimate -log p(x) with K importance samples")
-    e.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
+    _add_setting(e, "seed", default=0)
     e.add_argument("--json", action="store_true")
 
     s = sub.add_parser("sample", help="decode samples from the prior to a PNG grid or an .npy array")
@@ -101,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
     s.add_argument("--label", type=_number(int, "--label", 0), help="class to generate; required for conditional models")
-    s.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
-    s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    _add_setting(s, "seed", default=0)
+    _add_setting(s, "device", default="cpu")
     return parser
 
 
@@ -187,32 +208,22 @@ def _train(args) -> int:
     import signal
 
     from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
-    from .core.config import resolve_beta
+    from .core.settings import from_cli
     from .core.device import describe_device
     from .core.errors import ConfigError, TrainingError
     from .core.trainer import Validation
 
-    beta = resolve_beta(args.variant, args.beta, args.capacity)
-    schedule = args.kl_schedule or ("linear" if args.warmup_epochs > 0 else "constant")
-    if schedule != "constant" and args.warmup_epochs <= 0:
-        raise ConfigError(f"--kl-schedule {schedule} needs --warmup-epochs > 0")
-    train_cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta, capacity=args.capacity,
-        capacity_epochs=args.capacity_epochs, kl_schedule=schedule, warmup_epochs=args.warmup_epochs,
-        free_bits=args.free_bits, seed=args.seed, device=args.device, precision=args.precision,
-    )
-    out = args.out or Path(f"vae-{args.variant}.pt")
+    settings = from_cli(vars(args))
+    train_cfg = settings.train_config()
+    out = args.out or Path(f"vae-{settings.variant}.pt")
     if out.is_dir() or not out.resolve().parent.is_dir():
         raise ConfigError(f"--out {out}: give a file name in an existing folder")
-    dataset = load_dataset(args.dataset, args.data_dir)
-    model_cfg = ModelConfig(
-        variant=args.variant, arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden,
-        image_shape=dataset.image_shape, num_classes=dataset.num_classes, likelihood=args.likelihood,
-    )
+    dataset = load_dataset(settings.dataset, args.data_dir)
+    model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
     trainer = Trainer(model_cfg, train_cfg, dataset)
     log = sys.stderr if args.json else sys.stdout
     print(
-        f"training a {args.variant} VAE ({args.arch}, latent {args.latent_dim}) on {dataset.name}: "
+        f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name}: "
         f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
         f"{', bf16' if trainer.bf16 else ''}",
         file=log,

@@ -47,7 +47,7 @@ def make_window(qtbot, settings_store):
     yield make
     for w in windows:
         w.session.shutdown(5.0)
-        assert not w.session.busy or w.session._worker.control.done.is_set()
+        assert not w.session.busy or w.session.job.done.is_set()
         w.close()
 
 

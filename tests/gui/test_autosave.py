@@ -8,10 +8,12 @@ import sys
 import textwrap
 
 import pytest
+
+from vae_studio.gui.run_record import SETTLED
 import torch
 
 from vae_studio.core import load_checkpoint
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +61,7 @@ def test_killed_mid_training_the_next_launch_offers_the_run(qtbot, make_window, 
     assert w.banner.isVisible() and "did not close normally" in w.banner.text()
     assert w.banner.action_button.isVisible() and w.banner.action_button.text() == "Restore"
     w.banner.action_button.click()
-    assert w.session.state == State.READY and w.session.live_step == kept["step"]
+    assert w.session.state.settled and w.session.live_step == kept["step"]
     assert not own.exists()  # offered once, restored once
     weights = w.session.current.weights()[1]
     assert all(torch.equal(weights[k], kept["model_state"][k]) for k in kept["model_state"])
@@ -69,7 +71,7 @@ def test_a_clean_close_leaves_no_autosave(qtbot, make_window, fast, tmp_path, mo
     monkeypatch.setenv("VAE_STUDIO_AUTOSAVE_DIR", str(tmp_path / "a"))
     monkeypatch.setattr("vae_studio.gui.autosave.INTERVAL_S", 0.0)
     w = make_window(fast.replace(epochs=2))
-    with qtbot.waitSignal(w.session.state_changed, timeout=30_000, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(w.session.state_changed, timeout=30_000, check_params_cb=lambda s: s in SETTLED):
         w.train()
     own = tmp_path / "a" / f"run-{os.getpid()}.pt"
     assert own.exists() and load_checkpoint(own)["step"] == w.session.live_step

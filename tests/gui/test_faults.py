@@ -5,12 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from vae_studio.gui.run_record import SETTLED
 import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.core.checkpoint import SCHEMA_VERSION
 from vae_studio.core.idx import write_idx
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000
 
@@ -20,7 +22,7 @@ def click(qtbot, button):
 
 
 def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, w.controls.train_button)
 
 
@@ -41,7 +43,7 @@ def still_works(qtbot, w, fast):
         click(qtbot, w.controls.reset_button)
     w.controls.set_settings(fast.replace(dataset="digits", epochs=1))
     train_to_end(qtbot, w)
-    assert w.session.last_finish_reason == "completed"
+    assert w.session.current.finish_reason == "completed"
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def test_out_of_memory_inside_the_worker(qtbot, make_window, fast, monkeypatch):
     w = make_window(fast.replace(epochs=50), isolation="thread")
     expect_error(qtbot, w, lambda: click(qtbot, w.controls.train_button), "ran out of memory", "smaller batch size")
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
-    assert w.session.state == State.READY  # the restored weights stay usable
+    assert w.session.state.settled  # the restored weights stay usable
     monkeypatch.setattr(models.VAE, "forward", real)
     still_works(qtbot, w, fast)
 
@@ -87,7 +89,7 @@ def test_a_dataset_that_disappears_between_runs(qtbot, make_window, fast, tmp_pa
     folder = _idx_folder(tmp_path / "idx")
     w = make_window(fast.replace(dataset=str(folder), epochs=1))
     train_to_end(qtbot, w)
-    assert w.session.last_finish_reason == "completed"
+    assert w.session.current.finish_reason == "completed"
     click(qtbot, w.controls.reset_button)
     still_works(qtbot, w, fast)  # the window now holds the digits, not the folder
     click(qtbot, w.controls.reset_button)
@@ -150,7 +152,7 @@ def test_opening_a_checkpoint_truncated_at_each_tenth(qtbot, make_window, fast, 
         cut = tmp_path / f"cut{tenth}.pt"
         cut.write_bytes(data[: len(data) * tenth // 10])
         expect_error(qtbot, w, lambda: w.open_run(str(cut)), cut.name)
-        assert w.session.state == State.IDLE
+        assert w.session.state == RunState.NEW
     assert w.open_run(str(saved_run))  # a good file still opens afterwards
     assert saved_run.read_bytes() == data
 
@@ -181,7 +183,7 @@ def test_opening_a_checkpoint_from_a_future_version(qtbot, make_window, fast, sa
     torch.save({**bundle, "schema_version": SCHEMA_VERSION + 1}, future)
     w = make_window(fast)
     expect_error(qtbot, w, lambda: w.open_run(str(future)), "newer VAE Studio")
-    assert w.session.state == State.IDLE
+    assert w.session.state == RunState.NEW
 
 
 def test_the_training_process_dying_is_a_message_and_the_app_trains_again(qtbot, make_window, fast):
@@ -190,11 +192,11 @@ def test_the_training_process_dying_is_a_message_and_the_app_trains_again(qtbot,
 
     w = make_window(fast.replace(epochs=1000))
     click(qtbot, w.controls.train_button)
-    qtbot.waitUntil(lambda: w.session.latest_snapshot is not None and w.session.live_step > 0, timeout=WAIT_MS)
-    process = w.session._worker.control.trainer._process
+    qtbot.waitUntil(lambda: w.session.current.snapshot is not None and w.session.live_step > 0, timeout=WAIT_MS)
+    process = w.session.job.trainer._process
     expect_error(qtbot, w, lambda: os.kill(process.pid, signal.SIGKILL), "training process ended unexpectedly")
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
-    assert w.explorer.isEnabled() and w.session.latest_snapshot is not None  # the last picture stays
+    assert w.explorer.isEnabled() and w.session.current.snapshot is not None  # the last picture stays
     still_works(qtbot, w, fast)
 
 
@@ -205,7 +207,7 @@ def test_closing_with_a_training_process_that_does_not_answer(qtbot, make_window
     w = make_window(fast.replace(epochs=1000))
     click(qtbot, w.controls.train_button)
     qtbot.waitUntil(lambda: w.session.live_step > 0, timeout=WAIT_MS)
-    control = w.session._worker.control
+    control = w.session.job
     process = control.trainer._process
     os.kill(process.pid, signal.SIGSTOP)  # frozen: it will not see the stop request
     try:

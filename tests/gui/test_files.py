@@ -1,3 +1,4 @@
+from vae_studio.gui.run_record import SETTLED
 """Save, open, export, and settings that persist between launches."""
 
 import csv
@@ -7,13 +8,13 @@ import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.gui import MainWindow
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000
 
 
 def train_to_end(qtbot, window):
-    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         qtbot.mouseClick(window.controls.train_button, Qt.MouseButton.LeftButton)
     window.redraw()
 
@@ -24,13 +25,13 @@ def test_save_then_open_restores_curves_and_weights_and_continues(qtbot, make_wi
     path = tmp_path / "run.pt"
     with qtbot.waitSignal(a.session.saved, timeout=WAIT_MS):
         a.save_run(str(path))
-    trained = a.session._trainer.bundle()["model_state"]
+    trained = a.session.current.trainer.bundle()["model_state"]
     curves_a = a.loss_plot.curve_data()
 
     b = make_window(fast.replace(hidden=(8,), latent_dim=5, epochs=9))  # settings the file will replace
     assert b.open_run(str(path))
     b.redraw()
-    assert b.session.state == State.READY
+    assert b.session.state.settled
     assert b.controls.settings().hidden == (32,) and b.controls.settings().latent_dim == 2
     assert b.controls.settings().seed == 3
     assert not b.controls.hidden.isEnabled(), "the model's shape comes from the file"
@@ -56,19 +57,19 @@ def test_save_then_open_restores_curves_and_weights_and_continues(qtbot, make_wi
 def test_save_while_training_and_while_paused(qtbot, make_window, fast, tmp_path):
     w = make_window(fast.replace(epochs=500))
     qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(w.session.history) >= 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(w.session.current.history) >= 2, timeout=WAIT_MS)
     running = tmp_path / "running.pt"
     with qtbot.waitSignal(w.session.saved, timeout=WAIT_MS):
         w.save_run(str(running))
-    assert w.session.state == State.RUNNING
+    assert w.session.state == RunState.TRAINING
 
     qtbot.mouseClick(w.controls.pause_button, Qt.MouseButton.LeftButton)
     paused = tmp_path / "paused.pt"
     with qtbot.waitSignal(w.session.saved, timeout=WAIT_MS):
         w.save_run(str(paused))
     # the save let the trainer reach one message boundary; then it is held again
-    qtbot.waitUntil(lambda: w.session._worker.control.trainer.paused, timeout=WAIT_MS)
-    assert w.session.state == State.PAUSED
+    qtbot.waitUntil(lambda: w.session.job.trainer.paused, timeout=WAIT_MS)
+    assert w.session.state == RunState.PAUSED
     w.session.stop()
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
 
@@ -83,7 +84,7 @@ def test_open_a_bad_file_is_a_message(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.session.error, timeout=2000):
         assert not window.open_run(str(bad))
     assert "corrupt" in window.banner.text() or "not" in window.banner.text()
-    assert window.session.state == State.IDLE
+    assert window.session.state == RunState.NEW
 
 
 def test_export_history_csv_and_plot_png(qtbot, make_window, fast, tmp_path):
@@ -92,7 +93,7 @@ def test_export_history_csv_and_plot_png(qtbot, make_window, fast, tmp_path):
     out = tmp_path / "history.csv"
     w.export_history(str(out))
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == len(w.session.history)
+    assert len(rows) == len(w.session.current.history)
     assert set(rows[0]) >= {"step", "epoch", "neg_elbo", "recon", "kl", "kl_weight", "val_neg_elbo"}
     assert sum(1 for r in rows if r["val_neg_elbo"]) == 1
     assert float(rows[-1]["neg_elbo"]) == float(rows[-1]["recon"]) + float(rows[-1]["kl"])
@@ -125,4 +126,4 @@ def test_every_setting_has_a_tooltip(window):
         tip = getattr(c, name).toolTip()
         assert len(tip) > 20, name
     assert c.device_label.text().startswith(("CPU", "CUDA"))
-    assert window.device_label.text().startswith(("CPU", "CUDA"))
+    assert window.status.device_label.text().startswith(("CPU", "CUDA"))

@@ -5,9 +5,11 @@ import os
 import threading
 
 import pytest
+
+from vae_studio.gui.run_record import SETTLED
 from PySide6.QtCore import QThreadPool, Qt
 
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 pytestmark = pytest.mark.slow
 WAIT_MS = 30_000
@@ -28,12 +30,12 @@ def cycle(qtbot, w, pause: bool):
     if pause:
         click(qtbot, c.pause_button)  # Pause
         click(qtbot, c.pause_button)  # Resume
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in ("ready", "idle")):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED or s == "new"):
         click(qtbot, c.stop_button)
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     if c.reset_button.isEnabled():
         click(qtbot, c.reset_button)
-    assert w.session.state == State.IDLE
+    assert w.session.state == RunState.NEW
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
@@ -61,7 +63,7 @@ def test_train_pause_resume_stop_fifty_times(qtbot, make_window, fast, capsys):
 
 def test_close_during_training_and_open_while_training(qtbot, make_window, fast, tmp_path):
     a = make_window(fast.replace(epochs=1))
-    with qtbot.waitSignal(a.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(a.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, a.controls.train_button)
     path = tmp_path / "run.pt"
     with qtbot.waitSignal(a.session.saved, timeout=WAIT_MS):
@@ -75,12 +77,12 @@ def test_close_during_training_and_open_while_training(qtbot, make_window, fast,
     before = b.controls.settings().variant
     b.controls.variant.setCurrentIndex(b.controls.variant.findData("beta"))
     qtbot.mouseClick(b.controls.variant, Qt.MouseButton.LeftButton)
-    assert b.session.busy and b.session.locked_settings.variant == before
+    assert b.session.busy and b.session.current.settings.variant == before
     opened = b.open_run(str(path))  # refused with a message while a run is live, never a crash
     assert not opened and "stop training" in b.banner.text().lower()
-    assert b.session.busy and b.session.state in (State.RUNNING, State.STARTING)
+    assert b.session.busy and b.session.state in (RunState.TRAINING, RunState.STARTING)
     step = b.session.live_step
     qtbot.waitUntil(lambda: b.session.live_step > step, timeout=WAIT_MS)  # still training
-    worker_done = b.session._worker.control.done
+    worker_done = b.session.job.done
     b.close()
     assert worker_done.wait(5.0), "the worker did not end within 5 s of closing the window"

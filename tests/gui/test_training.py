@@ -1,9 +1,10 @@
+from vae_studio.gui.run_record import SETTLED
 """Driving the real buttons: train, pause, resume, stop, errors, closing mid-run."""
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt
 
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000
 
@@ -54,12 +55,12 @@ def test_train_pause_resume_stop(qtbot, make_window, fast):
     assert not c.pause_button.isEnabled() and not c.stop_button.isEnabled()
     click(qtbot, c.train_button)
     qtbot.waitUntil(lambda: points(w) >= 3, timeout=WAIT_MS)
-    assert w.session.state == State.RUNNING
+    assert w.session.state == RunState.TRAINING
     # settings that shape the model or the run cannot change mid-run; β of a vanilla VAE neither
     assert not c.hidden.isEnabled() and not c.epochs.isEnabled() and not c.train_button.isEnabled()
 
     click(qtbot, c.pause_button)
-    assert w.session.state == State.PAUSED and c.pause_button.text() == "Resume"
+    assert w.session.state == RunState.PAUSED and c.pause_button.text() == "Resume"
     # the step in flight may still finish (a few ms); after that the count must stay put
     qtbot.waitUntil(settled(w, 300), timeout=3000)
     check, moves, paused_step = held_still(w, 600)
@@ -69,33 +70,33 @@ def test_train_pause_resume_stop(qtbot, make_window, fast):
     assert points(w) == n_points
 
     click(qtbot, c.pause_button)
-    assert w.session.state == State.RUNNING and c.pause_button.text() == "Pause"
+    assert w.session.state == RunState.TRAINING and c.pause_button.text() == "Pause"
     qtbot.waitUntil(lambda: w.session.live_step > paused_step and points(w) > n_points, timeout=WAIT_MS)
 
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, c.stop_button)
     assert not w.session.busy
-    assert w.session.last_finish_reason == "stopped"
+    assert w.session.current.finish_reason == "stopped"
     assert c.train_button.isEnabled() and c.train_button.text() == "Continue"
     assert c.reset_button.isEnabled() and not c.hidden.isEnabled()
 
     click(qtbot, c.reset_button)
-    assert w.session.state == State.IDLE and points(w) == 0 and c.hidden.isEnabled()
+    assert w.session.state == RunState.NEW and points(w) == 0 and c.hidden.isEnabled()
 
 
 def test_training_runs_to_completion_with_validation(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=3, kl_schedule="linear", warmup_epochs=2.0))
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, w.controls.train_button)
     w.redraw()
     data = w.loss_plot.curve_data()
     assert len(data["val:neg_elbo"][0]) == 3  # one held-out point per epoch
-    assert w.session.last_finish_reason == "completed"
+    assert w.session.current.finish_reason == "completed"
     assert w.loss_plot.weight_plot.isVisible()
-    weights = w.session.history.step_array("kl_weight")
+    weights = w.session.current.history.step_array("kl_weight")
     # a ramp over two of the three epochs: the weight rises and then holds at 1
     assert weights[0] < 1.0 and weights[-1] == 1.0 and (np.diff(weights) >= 0).all()
-    assert w.progress.value() == 1000
+    assert w.status.progress.value() == 1000
     assert len(w.explorer.map_xy()) == len(w.session.dataset.test)  # the map shows the last snapshot
 
 
@@ -107,7 +108,7 @@ def test_non_finite_loss_shows_message_and_app_keeps_working(qtbot, make_window,
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.banner.isVisible() and "non-finite" in w.banner.text()
     assert "loss became non" in w.statusBar().currentMessage()
-    assert w.session.state == State.READY and w.controls.train_button.isEnabled()
+    assert w.session.state.settled and w.controls.train_button.isEnabled()
     # the last finite weights were restored: they can be saved (saving refuses NaN weights)
     path = tmp_path / "diverged.pt"
     with qtbot.waitSignal(w.session.saved, timeout=WAIT_MS):
@@ -119,15 +120,15 @@ def test_non_finite_loss_shows_message_and_app_keeps_working(qtbot, make_window,
     w.controls.epochs.setValue(1)
     click(qtbot, w.controls.train_button)
     assert not w.banner.isVisible()
-    qtbot.waitUntil(lambda: w.session.state == State.READY, timeout=WAIT_MS)
-    assert w.session.last_finish_reason == "completed"
+    qtbot.waitUntil(lambda: w.session.state.settled, timeout=WAIT_MS)
+    assert w.session.current.finish_reason == "completed"
 
 
 def test_close_during_training_joins_worker(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=1000))
     click(qtbot, w.controls.train_button)
     qtbot.waitUntil(lambda: points(w) >= 2, timeout=WAIT_MS)
-    control = w.session._worker.control
+    control = w.session.job
     clock = QElapsedTimer()
     clock.start()
     w.close()
@@ -142,4 +143,4 @@ def test_bad_settings_are_a_message_not_a_crash(qtbot, window):
     with qtbot.waitSignal(window.session.error, timeout=2000):
         click(qtbot, window.controls.train_button)
     assert "cyclical" in window.banner.text()
-    assert window.session.state == State.IDLE
+    assert window.session.state == RunState.NEW

@@ -1,3 +1,4 @@
+from vae_studio.gui.run_record import SETTLED
 """The variant panels, live diagnostics and the run list, driven through the real window."""
 
 import dataclasses
@@ -7,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from vae_studio.core.config import ModelConfig
 from vae_studio.core.trainer import Snapshot
-from vae_studio.gui.session import State
+from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000
 
@@ -23,9 +24,9 @@ def pick_variant(qtbot, window, variant):
 
 
 def train_to_end(qtbot, window):
-    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, window.controls.train_button)
-    assert window.session.last_finish_reason == "completed"
+    assert window.session.current.finish_reason == "completed"
     window.redraw()
 
 
@@ -40,7 +41,7 @@ def test_vanilla_panel_trains_with_a_cyclical_schedule_and_shows_kl_per_dim(qtbo
     assert c._form_label(c.warmup_epochs).text() == "Cycle length"
     train_to_end(qtbot, w)
 
-    weights = w.session.history.step_array("kl_weight")
+    weights = w.session.current.history.step_array("kl_weight")
     assert w.loss_plot.weight_plot.isVisible()
     assert (np.diff(weights) < 0).any(), "a cyclical schedule ramps up more than once"
     d = w.diagnostics
@@ -101,19 +102,19 @@ def test_beta_panel_changes_the_weight_the_trainer_applies_at_its_next_step(qtbo
     assert c.settings().train_config().capacity == 5.0
     c.capacity_on.setChecked(False)
     click(qtbot, c.train_button)
-    qtbot.waitUntil(lambda: w.session.state == State.RUNNING and len(w.session.history) > 0, timeout=WAIT_MS)
-    trainer = w.session._worker.control.trainer
+    qtbot.waitUntil(lambda: w.session.state == RunState.TRAINING and len(w.session.current.history) > 0, timeout=WAIT_MS)
+    trainer = w.session.job.trainer
     assert trainer.applied_beta_log[0][1] == 4.0
     asked_at = trainer.step
     c.beta.setValue(0.5)  # the spin box, as a person would
     qtbot.waitUntil(lambda: any(b == 0.5 for _, b in trainer.applied_beta_log), timeout=WAIT_MS)
     step, beta = trainer.applied_beta_log[-1]
     assert beta == 0.5 and step >= asked_at
-    qtbot.waitUntil(lambda: w.session.latest_progress.beta == 0.5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.current.progress.beta == 0.5, timeout=WAIT_MS)
     assert "β=0.5" in w.session.current.label  # the run list names the β it trains with now
     click(qtbot, c.traversal_button)
     assert w.explorer.generation.tabs.currentWidget() is w.explorer.generation.traversal
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, c.stop_button)
 
 
@@ -122,7 +123,7 @@ def test_beta_rules_come_from_the_core(qtbot, make_window, fast):
     with qtbot.waitSignal(w.session.error, timeout=2000) as blocker:
         click(qtbot, w.controls.train_button)
     assert "β" in blocker.args[0] and "vanilla" in blocker.args[0]
-    assert w.session.state == State.IDLE and not w.session.runs
+    assert w.session.state == RunState.NEW and not w.session.runs
 
 
 def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window, fast):
@@ -131,7 +132,7 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     train_to_end(qtbot, w)
     first = w.session.current
     pick_variant(qtbot, w, "beta")  # a new variant is a new run; the trained one is kept
-    assert w.session.state == State.IDLE and w.session.current is None
+    assert w.session.state == RunState.NEW and w.session.current is None
     assert "Run 1 stays in the Runs tab" in w.banner.text()
     assert first in w.session.runs and first.snapshot is not None
     train_to_end(qtbot, w)
@@ -159,7 +160,7 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     w.runs.select([first.id])
     click(qtbot, w.runs.load_button)
     w.redraw()
-    assert w.session.current is first and w.session.state == State.READY
+    assert w.session.current is first and w.session.state.settled
     assert w.controls.settings().variant == "vanilla"
     assert w.explorer.model() is not None
     np.testing.assert_allclose(w.explorer.map_xy(), first.snapshot.probe_mu[:, :2], atol=1e-6)

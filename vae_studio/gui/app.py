@@ -7,7 +7,6 @@ applications can embed it; ``run_app()`` is what ``vae-studio`` with no argument
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 import shiboken6
@@ -16,10 +15,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -29,8 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from .session import VARIANT_NAMES, RunSettings, Session, State, device_summary
+from ..core.settings import VARIANT_NAMES, RunSettings
+from .help import GUIDE, HelpDialog, shortcuts_html
+from .history import LossBuffers
+from .run_record import RunRecord, RunState
+from .session import Session
 from .style import app_icon, apply_theme, configure_plots
+from .training_job import device_summary
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
 from .widgets.diagnostics import DiagnosticsPanel
@@ -38,6 +40,9 @@ from .autosave import find_orphans
 from .widgets.explorer import LatentExplorer
 from .widgets.loss_plot import LossPlot
 from .widgets.runs import RunsPanel
+from .widgets.status_bar import StatusFields
+
+EMPTY_HISTORY = LossBuffers()  # what the loss plot shows with no run
 
 ORGANIZATION = "VAE Studio"
 APPLICATION = "VAE Studio"
@@ -48,15 +53,6 @@ REDRAW_HZ = 10
 # snapshot (about 1 Hz); when idle everything redraws at once.
 PLOT_MIN_INTERVAL_MS = 500
 JOIN_TIMEOUT_S = 5.0
-
-
-def _format_eta(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class MainWindow(QMainWindow):
@@ -123,72 +119,48 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
-        self._build_status_bar()
+        self.status = StatusFields(self.statusBar(), device_summary("auto", self.session.torch_threads))
         self._build_menus()
 
         s = self.session
-        s.state_changed.connect(self._on_state)
+        s.current_changed.connect(self._on_current_changed)
         s.error.connect(self.show_error)
         s.info.connect(self.show_info)
-        s.started.connect(self._on_started)
         # class names and probe images while the training process starts, not once it trains
-        s.dataset_loaded.connect(self._on_dataset_loaded)
+        s.dataset_loaded.connect(self._sync_dataset)
         s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved the run to {path}", 8000))
-        s.run_loaded.connect(self._on_run_loaded)
-        # KL per dimension reaches the chart with each snapshot (about 1 Hz), not per epoch message
         s.runs_changed.connect(self._on_runs_changed)
         self.runs.load_requested.connect(self.load_run)
         self.bottom_tabs.currentChanged.connect(lambda _=0: self._refresh_runs_view())
         self.explorer.labelChanged.connect(lambda k: self.controls.set_label(k))
 
         c = self.controls
-        c.train_button.clicked.connect(self.train)
-        c.pause_button.clicked.connect(self.toggle_pause)
-        c.stop_button.clicked.connect(self.session.stop)
-        c.reset_button.clicked.connect(self.reset)
+        c.actions["train"].triggered.connect(self.train)
+        c.actions["pause"].triggered.connect(self.toggle_pause)
+        c.actions["stop"].triggered.connect(self.session.stop)
+        c.actions["reset"].triggered.connect(self.reset)
         c.beta_changed.connect(self.session.set_beta)
         c.settings_changed.connect(self._on_settings_changed)
         c.variant_switched.connect(self._on_variant_switched)
         c.label_changed.connect(self.explorer.set_label)
         c.show_view.connect(self.show_view)
-        c.set_training_threads(self.session.torch_threads)
 
-        # the plots redraw from the session's buffers at a fixed rate, never per message
+        # the plots redraw from the current run at a fixed rate, never per message
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(1000 // REDRAW_HZ)
         self.redraw_timer.timeout.connect(self.redraw)
         self.redraw_timer.start()
-        self._snapshot_version = -1
+        self._run: RunRecord | None = None  # the run the views show: always the session's current
+        self._dirty: set[str] = set()
         self._probe_source = None
         self._plot_clock = QElapsedTimer()
         self._plot_clock.start()
 
         self._restore_settings()
-        self._on_state(self.session.state.value)
+        self._on_current_changed(self.session.current)
         self._offer_restore()
 
     # -- building -------------------------------------------------------------------------------
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.state_label = QLabel("Ready")
-        self.step_label = QLabel("Step –")
-        self.step_label.setToolTip("Optimisation steps taken and epochs completed out of the planned number")
-        self.rate_label = QLabel("– img/s")
-        self.rate_label.setToolTip("Training throughput in images per second over the last progress interval")
-        self.device_label = QLabel(device_summary("auto", self.session.torch_threads))
-        self.device_label.setToolTip("The device training runs on")
-        self.eta_label = QLabel("ETA –")
-        self.eta_label.setToolTip("Time to the planned number of epochs at the current speed")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFixedWidth(180)
-        self.progress.setFormat("%p% of epochs")
-        self.progress.setToolTip("Share of the planned epochs completed")
-        for w in (self.state_label, self.step_label, self.rate_label, self.device_label, self.eta_label):
-            bar.addPermanentWidget(w)
-        bar.addPermanentWidget(self.progress)
-
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = QAction("&Open run…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self._ask_open)
@@ -207,18 +179,29 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         file_menu.setToolTipsVisible(True)
 
+        # the same QActions as the panel's buttons: one shortcut each, shown in the menu
         train_menu = self.menuBar().addMenu("&Training")
-        c = self.controls
-        self.menu_actions: dict = {}
-        for button in (c.train_button, c.pause_button, c.stop_button, c.reset_button):
-            # the button holds the shortcut; the menu shows it and clicks the same button
-            action = QAction(button.text(), self)
-            action.triggered.connect(button.click)
+        for action in self.controls.actions.values():
             train_menu.addAction(action)
-            self.menu_actions[button] = action
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = QAction("&What am I looking at?", self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                    triggered=lambda: self._show_help("What am I looking at?", GUIDE))
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, triggered=lambda: self._show_help(
+            "Keyboard shortcuts", shortcuts_html([*self.controls.actions.values(), self.open_action,
+                                                  self.save_action, quit_action, self.guide_action])))
+        for a in (self.guide_action, self.shortcuts_action):
+            help_menu.addAction(a)
+        help_menu.addSeparator()
         help_menu.addAction(QAction("&About VAE Studio", self, triggered=self._about))
+        self.help_dialog: HelpDialog | None = None
+
+    def _show_help(self, title: str, html: str) -> HelpDialog:
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+        self.help_dialog = HelpDialog(title, html, self)
+        self.help_dialog.show()  # non-modal: the window stays usable beside it
+        return self.help_dialog
 
     # -- training -------------------------------------------------------------------------------
     def train(self) -> None:
@@ -229,7 +212,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Loading data and building the model…", 3000)
 
     def toggle_pause(self) -> None:
-        if self.session.state == State.PAUSED:
+        if self.session.state == RunState.PAUSED:
             self.session.resume()
         else:
             self.session.pause()
@@ -237,11 +220,6 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.session.reset()
         self.banner.hide()
-        self.explorer.clear()
-        self.diagnostics.clear()
-        self._probe_source = None
-        self.loss_plot.refresh(self.session.history, force=True)
-        self.progress.setValue(0)
 
     def load_run(self, run_id: int) -> bool:
         """Make a run from the run list current: the explorer shows it, Train continues it."""
@@ -262,6 +240,8 @@ class MainWindow(QMainWindow):
     def _on_variant_switched(self, variant: str) -> None:
         s = self.session
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
+        if hasattr(self.explorer, "set_variant"):
+            self.explorer.set_variant(variant)
         if s.busy or not s.has_model:
             return
         # another variant is another model: keep the trained one in the run list, start afresh
@@ -287,8 +267,8 @@ class MainWindow(QMainWindow):
         return self.session.open(path) is not None
 
     def export_history(self, path: str) -> None:
-        self.session.export_history_csv(path)
-        self.statusBar().showMessage(f"Wrote the loss history to {path}", 8000)
+        if self.session.export_history_csv(path):
+            self.statusBar().showMessage(f"Wrote the loss history to {path}", 8000)
 
     def export_plot(self, path: str) -> bool:
         ok = self.loss_plot.grab().save(path, "PNG")
@@ -367,81 +347,72 @@ class MainWindow(QMainWindow):
     def _status_message(self, text: str, ms: int) -> None:
         """A one-line summary that fits beside the permanent fields (the banner has the full text)."""
         bar = self.statusBar()
-        used = sum(w.width() for w in (self.state_label, self.step_label, self.rate_label, self.device_label,
-                                       self.eta_label, self.progress))
-        room = max(120, bar.width() - used - 60)
+        room = max(120, bar.width() - self.status.used_width() - 60)
         text = text[:1].upper() + text[1:]
         bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), ms)
 
-    # -- reactions ------------------------------------------------------------------------------
-    def _on_state(self, state: str) -> None:
-        st = State(state)
-        self.controls.set_state(st, model_locked=self.session.has_model)
-        busy = self.session.busy
-        self.open_action.setEnabled(not busy)
-        self.save_action.setEnabled(self.session.has_model)
-        for button, action in self.menu_actions.items():
-            action.setEnabled(button.isEnabled())
-            keys = button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            action.setText(f"{button.text()}\t{keys}")  # Train/Continue, Pause/Resume
-        names = {
-            State.IDLE: "Ready", State.STARTING: "Starting…", State.RUNNING: "Training", State.PAUSED: "Paused",
-            State.STOPPING: "Stopping…", State.READY: "Trained" if self.session.last_finish_reason != "error" else "Stopped (error)",
-        }
-        self.state_label.setText(names[st])
-        self._update_run_label()
-        if st == State.READY and self.session.last_finish_reason in ("completed", "stopped"):
-            self.statusBar().showMessage(f"Training {self.session.last_finish_reason}", 5000)
-        if st in (State.READY, State.PAUSED):  # a run that stands still is shown whole
-            self.loss_plot.refresh(self.session.history)
-            self.loss_plot.fit_to_data(self.session.history)
-        self.redraw()
-
-    def _on_started(self, info) -> None:
-        self.device_label.setText(info.device)
-        self.loss_plot.set_pixels(info.pixels)
-        self._update_run_label()
-
-    def _on_run_loaded(self, settings: RunSettings) -> None:
-        current = self.controls.settings()
-        # the model comes from the file; keep the person's device choice, which is about this machine
-        self.controls.set_settings(settings.replace(device=current.device))
-        self.loss_plot.set_pixels(self.session.pixels)
-        self.loss_plot.set_weight_visible(settings.kl_schedule != "constant")
-        self.loss_plot.refresh(self.session.history, force=True)
-        self.loss_plot.fit_to_data(self.session.history)
+    # -- the current run ------------------------------------------------------------------------
+    def _on_current_changed(self, run: RunRecord | None) -> None:
+        """Another run is shown (new, opened, loaded back, or none after Reset): every view takes it whole."""
+        if self._run is not None and self._run is not run:
+            try:
+                self._run.changed.disconnect(self._on_run_changed)
+            except (RuntimeError, TypeError):
+                pass
+        if run is not None and run is not self._run:
+            run.changed.connect(self._on_run_changed)
+        self._run = run
+        self.status.eta.reset()
+        if run is not None and run.state.settled:
+            current = self.controls.settings()
+            # the model comes from the run; keep the person's device choice, which is about this machine
+            self.controls.set_settings(run.settings.replace(device=current.device))
+            self.loss_plot.set_weight_visible(run.settings.kl_schedule != "constant")
+        self.diagnostics.set_free_bits(self.controls.free_bits.value())
         self.explorer.clear()
         self.diagnostics.clear()
-        self.diagnostics.set_free_bits(settings.free_bits)
         self._probe_source = None
-        self._snapshot_version = -1  # the run's own model (if it has one) goes back in at once
+        if run is not None and run.state.settled:
+            self._sync_dataset()
+        self._dirty = {"state", "history", "snapshot", "progress", "fit"}
         self.redraw()
-        self.statusBar().showMessage(
-            f"Opened a run at step {self.session.live_step:,}, epoch {self.session.completed_epochs}: "
-            "Continue trains it further", 8000,
-        )
+
+    def _on_run_changed(self, aspects: frozenset) -> None:
+        self._dirty |= aspects
+        if "state" in aspects:
+            self._on_state()
+
+    def _on_state(self) -> None:
+        run = self._run
+        st = run.state if run is not None else RunState.NEW
+        self.controls.set_state(st, model_locked=self.session.has_model)
+        self.open_action.setEnabled(not self.session.busy)
+        self.save_action.setEnabled(self.session.has_model)
+        self._update_run_label()
+        if st.settled and run.finish_reason in ("completed", "stopped"):
+            self.statusBar().showMessage(f"Training {run.finish_reason}", 5000)
+        if st.settled or st == RunState.PAUSED:  # a run that stands still is shown whole
+            self._dirty |= {"history", "fit"}
+        self.redraw()
 
     def _on_settings_changed(self) -> None:
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
-        if not self.session.busy:
-            self.device_label.setText(device_summary(self.controls.settings().device, self.session.torch_threads))
+        run = self._run
+        if run is not None and run.started is not None and run.state.busy:
+            return  # the device a run trains on is in the status bar already
+        self.status.device_label.setText(device_summary(self.controls.settings().device, self.session.torch_threads))
+        self.controls.set_device_text(self.status.device_label.text())
 
     def _update_run_label(self) -> None:
-        s = self.session
-        if not s.has_model:
+        s, run = self.session, self._run
+        if run is None or not s.has_model:
             text = "New model: Train starts from random weights."
         elif s.busy:
             text = "Training this model; settings that shape it are fixed until Reset."
         else:
-            name = f"{s.current.name}: model" if s.current is not None else "Model"
-            text = (f"{name} at step {s.live_step:,}, epoch {s.completed_epochs}: Continue trains it up to Epochs; "
+            text = (f"{run.name}: {run.status_text()} (step {run.step:,}). Continue trains it up to Epochs; "
                     "Reset or another variant starts a new run (this one stays in the Runs tab).")
         self.controls.run_label.setText(text)
-
-    def _on_dataset_loaded(self) -> None:
-        if self.session.snapshot_version != self._snapshot_version:
-            self.redraw()  # the previous run's pictures go first: their probe points index another set
-        self._sync_dataset()
 
     def _sync_dataset(self) -> None:
         # the probe images and class names change only with the dataset
@@ -453,20 +424,14 @@ class MainWindow(QMainWindow):
             self.controls.set_class_names(dataset.class_names)
 
     def redraw(self) -> None:
-        """Bring every view up to date with the session (a 10 Hz timer calls this)."""
-        s = self.session
-        due = s.state != State.RUNNING or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS)
-        p = s.latest_progress
-        if due:
-            planned = p.step * p.epochs / p.epoch if s.busy and p is not None and p.epoch > 0 else None
-            drew = self.loss_plot.refresh(s.history, planned_steps=planned)
-            if drew and self.bottom_tabs.currentWidget() is self.runs:
-                self.runs.refresh_curves()
-            if drew:
-                self._plot_clock.restart()
-        if s.snapshot_version != self._snapshot_version:
-            self._snapshot_version = s.snapshot_version
-            snap = s.latest_snapshot
+        """Bring every view up to date with the current run (a 10 Hz timer calls this)."""
+        run = self._run
+        training = run is not None and run.state == RunState.TRAINING
+        due = not training or self._plot_clock.hasExpired(PLOT_MIN_INTERVAL_MS)
+        dirty = self._dirty
+        if "snapshot" in dirty:
+            dirty.discard("snapshot")
+            snap = run.snapshot if run is not None else None
             if snap is None:
                 self.explorer.clear()
                 self.diagnostics.clear()
@@ -474,22 +439,28 @@ class MainWindow(QMainWindow):
                 self._sync_dataset()
                 self.explorer.set_snapshot(snap)
                 self.diagnostics.set_snapshot(snap)
-        if not due:
+        if not due or not (dirty & {"history", "progress", "state", "fit", "settings", "name"}):
             return
-        if p is not None:
-            texts = (f"Step {p.step:,} · epoch {p.epoch:.2f} / {p.epochs}", f"{p.samples_per_s:,.0f} img/s",
-                     f"ETA {_format_eta(p.eta) if s.busy else '–'}")
-            value = int(1000 * min(1.0, p.epoch / max(1, p.epochs)))
-        elif not s.has_model:
-            texts, value = ("Step –", "– img/s", "ETA –"), 0
-        else:
-            return
-        # set only what changed: every setText schedules a repaint of the status bar
-        for label, text in zip((self.step_label, self.rate_label, self.eta_label), texts):
-            if label.text() != text:
-                label.setText(text)
-        if self.progress.value() != value:
-            self.progress.setValue(value)
+        history = run.history if run is not None else EMPTY_HISTORY
+        if run is not None and run.started is not None:
+            self.loss_plot.set_pixels(run.started.pixels)
+            self.status.device_label.setText(_device_text(run.started.device, run.started.threads))
+        elif run is not None:
+            self.loss_plot.set_pixels(run.pixels)
+        p = run.progress if run is not None else None
+        planned = p.step * p.epochs / p.epoch if run is not None and run.state.busy and p and p.epoch > 0 else None
+        drew = self.loss_plot.refresh(history, planned_steps=planned, force="fit" in dirty)
+        if "fit" in dirty:
+            self.loss_plot.fit_to_data(history)
+        if self.bottom_tabs.currentWidget() is self.runs:
+            self.runs.refresh_status()
+            if drew:
+                self.runs.refresh_curves()
+        self._plot_clock.restart()
+        self.status.show_run(run)
+        if dirty & {"state", "name", "settings"}:
+            self._update_run_label()
+        dirty.clear()
 
     # -- persistence ----------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -506,9 +477,12 @@ class MainWindow(QMainWindow):
         raw = st.value("run/settings")
         if isinstance(raw, str) and raw:
             try:
-                self.controls.set_settings(RunSettings.from_dict(json.loads(raw)))
-            except (ValueError, TypeError, AttributeError):
-                pass  # settings from another version: keep the defaults
+                settings, notes = RunSettings.from_dict(json.loads(raw))
+            except ValueError:
+                settings, notes = RunSettings(), ["the saved settings were unreadable; the defaults are used"]
+            self.controls.set_settings(settings)
+            if notes:
+                self.show_info("Saved settings adjusted: " + "; ".join(notes) + ".")
         self.loss_plot.log_scale.setChecked(st.value("plot/log_scale", False, type=bool))
 
     def save_settings(self) -> None:
@@ -525,6 +499,12 @@ class MainWindow(QMainWindow):
         self.session.shutdown(JOIN_TIMEOUT_S)
         self.save_settings()
         super().closeEvent(event)
+
+
+def _device_text(device: str, threads: int | None) -> str:
+    if threads and device.upper().startswith("CPU"):
+        return f"CPU, {threads} thread{'s' if threads != 1 else ''}"
+    return device
 
 
 def run_app(argv: list[str] | None = None) -> int:

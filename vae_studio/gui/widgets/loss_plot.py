@@ -126,6 +126,8 @@ class LossPlot(QWidget):
             return False
         self._planned = planned_steps
         new_run = history is not self._history  # each run has its own buffers
+        if new_run:
+            self._range = None  # another run's range says nothing about this one
         self._version = history.version
         self._history = history
         steps = history.step_array("step")
@@ -201,6 +203,9 @@ class LossPlot(QWidget):
         """Keep the data in view; ``fit``: snugly, for a run that stands still."""
         steps = history.step_array("step")
         if not len(steps):
+            self._range = None
+            vb = self.plot.getViewBox()
+            vb.setRange(xRange=(0, 10), yRange=(0, 1), padding=0, disableAutoRange=True)
             return
         # y from the smoothed and held-out curves: single noisy reports may leave the view
         ys = [history.smooth_array(k) for k in NAMES] + [history.val_array(f"val_{k}") for k in NAMES]
@@ -224,8 +229,10 @@ class LossPlot(QWidget):
             x_end = max(10.0, x_hi * (1.02 if fit else 2.0))
             if self._planned is not None and self._planned >= x_hi:
                 x_end = min(x_end, max(10.0, 1.02 * self._planned))
-            r = (float(steps[0]) if len(steps) > 1 else 0.0, x_end,
-                 lo - (0.06 if fit else 0.25) * span, hi + 0.06 * span)
+            y_lo = lo - (0.06 if fit else 0.25) * span
+            if not log and lo >= 0:
+                y_lo = max(0.0, y_lo)  # losses in nats are positive: an axis below 0 shows nothing
+            r = (float(steps[0]) if len(steps) > 1 else 0.0, x_end, y_lo, hi + 0.06 * span)
             self._range = r
             vb = self.plot.getViewBox()
             vb.setRange(xRange=(r[0], r[1]), yRange=(r[2], r[3]), padding=0, disableAutoRange=True)

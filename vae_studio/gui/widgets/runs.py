@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..session import DEFAULT_IWAE_SAMPLES, EVAL_MAX_IMAGES
+from ..scoring import DEFAULT_IWAE_SAMPLES, EVAL_MAX_IMAGES
 from .plot_parts import add_grid, cache_static_parts, legend_brush
 
 if TYPE_CHECKING:
@@ -144,7 +144,9 @@ class RunsPanel(QWidget):
         self.load_button.clicked.connect(self._load_selected)
         self.k_spin.valueChanged.connect(lambda _=0: self._on_selection())
         session.runs_changed.connect(self.refresh_list)
+        session.current_changed.connect(lambda _run: self.refresh_list())
         session.metrics_ready.connect(self.refresh_table)
+        self._watched: set[int] = set()
         self.refresh_list()
 
     # -- public ------------------------------------------------------------------------------
@@ -172,14 +174,37 @@ class RunsPanel(QWidget):
         return [[self.table.item(r, c).text() if self.table.item(r, c) else "" for c in range(self.table.columnCount())]
                 for r in range(self.table.rowCount())]
 
+    @staticmethod
+    def _item_text(run, mark: str) -> str:
+        return f"{run.label}{mark}\n    {run.status_text()}, step {run.step:,} · {run.origin}"
+
+    def refresh_status(self) -> None:
+        """Each run's line from its record: state, epoch and step (cheap: texts only)."""
+        current = self.session.current
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            run = self.session.run(item.data(Qt.ItemDataRole.UserRole))
+            if run is not None:
+                text = self._item_text(run, " (current)" if run is current else "")
+                if item.text() != text:
+                    item.setText(text)
+
+    def _on_run_changed(self, aspects: frozenset) -> None:
+        if aspects & {"state", "name", "settings"}:
+            self.refresh_status()
+
     def refresh_list(self) -> None:
+        for run in self.session.runs:
+            if run.id not in self._watched:  # a run's state changes reach its line at once
+                self._watched.add(run.id)
+                run.changed.connect(self._on_run_changed)
         keep = set(self.selected_ids())
         self.list.blockSignals(True)
         self.list.clear()
         current = self.session.current
         for run in self.session.runs:
             mark = " (current)" if run is current else ""
-            item = QListWidgetItem(f"{run.label}{mark}\n    {run.status}, step {max(0, run.model_step()):,} · {run.origin}")
+            item = QListWidgetItem(self._item_text(run, mark))
             item.setData(Qt.ItemDataRole.UserRole, run.id)
             item.setForeground(pg.mkColor(run_color(run.id)))
             s = run.settings

@@ -1,0 +1,330 @@
+"""The settings of a run, each declared once: type, default, range, unit, choices and help.
+
+``RunSettings`` is what a person chooses for a run (the control panel's form, the settings file,
+``vae-studio train``'s options). Each field carries a :class:`Setting` in its metadata; the CLI's
+argparse options, the window's widgets and their ranges, the settings file and the checkpoint
+round trip are all derived from it, and :func:`problems` holds the rules that tie settings
+together. ``RunSettings`` then becomes the engine's two frozen configs with
+:meth:`RunSettings.model_config` and :meth:`RunSettings.train_config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from . import config as C
+from .errors import ConfigError
+
+BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
+VARIANT_NAMES = {"vanilla": "Vanilla VAE", "conditional": "Conditional VAE", "beta": "β-VAE"}
+SAME = "same as the window"  # a Setting's cli_default when the command line uses the window's default
+BETA_VARIANT_DEFAULT = 4.0  # what the β panel and `--variant beta` start from
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one setting is typed, bounded, explained and shown; ``RunSettings`` fields carry one."""
+
+    label: str  # the form's label
+    help: str  # tooltip and --help text
+    group: str  # the form's box: data, model, beta, kl, training, device
+    kind: type = float
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    choice_labels: Mapping[str, str] = field(default_factory=dict)
+    unit: str = ""
+    decimals: int = 2
+    step: float = 1.0
+    log_scale: bool = False  # spin boxes step by factors (learning rates)
+    shapes_model: bool = False  # fixed once a model exists
+    optional: bool = False  # None means "off" (a check box in the form; the option left out on the command line)
+    cli: bool = True  # an option of `vae-studio train`
+    form: bool = True  # a field of the window's control panel
+    cli_default: Any = SAME  # where the command line's default differs from the window's
+    metavar: str | None = None
+
+    def check(self, name: str, value: Any) -> Any:
+        """``value`` as this setting's type, or ConfigError naming the setting and its range."""
+        if value is None and self.optional:
+            return None
+        what = self.label.lower()
+        if self.kind is tuple:
+            try:
+                items = tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip())
+            except (TypeError, ValueError):
+                raise ConfigError(f"{what} takes whole numbers like 400 or 512,256 (got {value!r})") from None
+            if not items or any(not (self.lo <= v <= self.hi) for v in items):
+                raise ConfigError(f"{what} must be {int(self.lo)} to {int(self.hi)} each, at least one (got {value!r})")
+            return items
+        if self.choices:
+            if value not in self.choices:
+                raise ConfigError(f"{what} must be one of {', '.join(self.choices)} (got {value!r})")
+            return value
+        if self.kind is str:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{what} must be a non-empty text (got {value!r})")
+            return value
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{what} must be true or false (got {value!r})")
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{what} must be a number (got {value!r})")
+        if self.kind is int and (not float(value).is_integer() if isinstance(value, float) else False):
+            raise ConfigError(f"{what} must be a whole number (got {value!r})")
+        if not math.isfinite(value):
+            raise ConfigError(f"{what} must be finite (got {value!r})")
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise ConfigError(f"{what} must be between {_num(self.lo)} and {_num(self.hi)}{self.unit_text} (got {_num(value)})")
+        return self.kind(value)
+
+    def clamp(self, value: Any) -> Any:
+        """The nearest allowed value of a number (a settings file from elsewhere)."""
+        if self.lo is not None:
+            value = max(self.lo, value)
+        if self.hi is not None:
+            value = min(self.hi, value)
+        return self.kind(value)
+
+    @property
+    def unit_text(self) -> str:
+        return f" {self.unit}" if self.unit else ""
+
+
+def _num(x: float | None) -> str:
+    return "–" if x is None else f"{x:,g}" if abs(x) < 1e6 else f"{x:.3g}"
+
+
+def setting(default: Any, **kw: Any):
+    return field(default=default, metadata={"setting": Setting(**kw)})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    dataset: str = setting(
+        "digits", label="Dataset", group="data", kind=str, shapes_model=True, metavar="NAME|PATH",
+        help="The images to learn from: digits (built in, 5k MNIST digits, no download), mnist, fashion-mnist "
+        "and kmnist (fetched once), or a folder of MNIST-format IDX files (train-*/t10k-*), which works offline.",
+    )
+    variant: str = setting(
+        "vanilla", label="Variant", group="model", kind=str, choices=C.VARIANTS, shapes_model=True,
+        choice_labels={"vanilla": "Vanilla", "conditional": "Conditional", "beta": "β"},
+        help="Vanilla learns p(x|z); conditional also gives the class label to encoder and decoder, so z only has "
+        "to hold the style; β weights the KL term by β to trade detail for a tidier latent space.",
+    )
+    latent_dim: int = setting(
+        2, label="Latent dims", group="model", kind=int, lo=1, hi=512, shapes_model=True, cli_default=10, metavar="N",
+        help="Number of dimensions of z: 2 lets you see the latent space directly; more dimensions reconstruct "
+        "better but must be projected to be seen.",
+    )
+    arch: str = setting(
+        "mlp", label="Architecture", group="model", kind=str, choices=C.ARCHS, shapes_model=True,
+        choice_labels={"mlp": "MLP", "conv": "Convolutional"},
+        help="MLP: fully connected layers, fast on a CPU; conv: convolutional layers that see local strokes, "
+        "sharper digits but slower without a GPU.",
+    )
+    likelihood: str = setting(
+        "bernoulli", label="Likelihood", group="model", kind=str, choices=C.LIKELIHOODS, shapes_model=True,
+        choice_labels={"bernoulli": "Bernoulli", "gaussian": "Gaussian"},
+        help="How a decoded image is scored against the real one: Bernoulli treats pixels as ink probabilities "
+        "(the usual choice for digits); Gaussian uses a squared error with a learned noise level.",
+    )
+    hidden: tuple = setting(
+        (400,), label="Hidden sizes", group="model", kind=tuple, lo=1, hi=8192, shapes_model=True, metavar="H[,H...]",
+        help="Sizes of the hidden layers, comma-separated (e.g. 512,256): wider layers learn more detail but "
+        "train more slowly.",
+    )
+    beta: float = setting(
+        1.0, label="β (KL weight)", group="beta", lo=0.0, hi=1000.0, decimals=2, step=0.5, metavar="B",
+        help="Weight of the KL term in the β variant: β > 1 pushes the code towards the prior for smoother, more "
+        "disentangled factors at the cost of blurrier reconstructions; β = 1 is the plain ELBO. It can be "
+        "changed while training. Default 4 for the β variant; the other variants train with β = 1.",
+    )
+    capacity: float | None = setting(
+        None, label="Capacity target C", group="beta", lo=0.0, hi=1000.0, decimals=1, unit="nats", optional=True,
+        metavar="C",
+        help="Burgess et al.'s controlled capacity (β variant): instead of pushing the KL down, the objective is "
+        "β·|KL − C|, with the target C raised from 0 over the ramp, so the code takes in information gradually.",
+    )
+    capacity_epochs: float = setting(
+        10.0, label="Ramp", group="beta", lo=0.0, hi=10_000.0, decimals=1, unit="epochs", metavar="E",
+        help="Epochs over which the capacity target rises linearly from 0 to C.",
+    )
+    kl_schedule: str = setting(
+        "constant", label="Schedule", group="kl", kind=str, choices=C.KL_SCHEDULES,
+        choice_labels={"constant": "Constant", "linear": "Linear warm-up", "cyclical": "Cyclical"},
+        help="How the KL weight moves over training: constant keeps it at 1; linear warm-up ramps it from 0 to 1; "
+        "cyclical repeats the ramp, which helps against posterior collapse. On the command line, "
+        "--warmup-epochs alone means linear.",
+    )
+    warmup_epochs: float = setting(
+        0.0, label="Warm-up epochs", group="kl", lo=0.0, hi=10_000.0, decimals=1, unit="epochs", metavar="W",
+        help="Epochs the KL weight takes to ramp from 0 to 1 (one cycle for the cyclical schedule), so the decoder "
+        "learns to use z before the KL term pulls it towards the prior.",
+    )
+    free_bits: float = setting(
+        0.0, label="Free bits", group="kl", lo=0.0, hi=100.0, decimals=2, step=0.05, unit="nats", metavar="L",
+        help="A KL floor in nats per latent dimension: dimensions below it are not pushed further towards the "
+        "prior, which keeps more of them in use.",
+    )
+    epochs: int = setting(
+        20, label="Epochs", group="training", kind=int, lo=1, hi=100_000, metavar="E",
+        help="How many passes over the training set to make in total (a continued run trains up to this count).",
+    )
+    batch_size: int = setting(
+        128, label="Batch size", group="training", kind=int, lo=1, hi=65_536, metavar="B",
+        help="Images per gradient step: larger batches give smoother, faster steps per image but fewer updates "
+        "per epoch.",
+    )
+    lr: float = setting(
+        1e-3, label="Learning rate", group="training", lo=1e-7, hi=10.0, log_scale=True, metavar="LR",
+        help="Adam's step size: too low learns slowly, too high makes the loss jump or become non-finite.",
+    )
+    seed: int = setting(
+        0, label="Seed", group="training", kind=int, lo=0, hi=2**31 - 1, metavar="S",
+        help="Seed for the initial weights and batch order: the same seed and settings give the same run.",
+    )
+    device: str = setting(
+        "auto", label="Device", group="device", kind=str, choices=C.DEVICES,
+        choice_labels={"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"},
+        help="Where training runs: auto uses a CUDA GPU when there is one, otherwise the CPU.",
+    )
+    precision: str = setting(
+        "auto", label="Precision", group="device", kind=str, choices=C.PRECISIONS, form=False,
+        help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), "
+        "else fp32.",
+    )
+
+    def __post_init__(self) -> None:
+        for name, spec in SCHEMA.items():
+            object.__setattr__(self, name, spec.check(name, getattr(self, name)))
+
+    # -- derived ----------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> "RunSettings":
+        return dataclasses.replace(self, **changes)
+
+    def effective_beta(self) -> float:
+        """The KL weight this variant trains with: β only in the β variant, 1 otherwise."""
+        return self.beta if self.variant == "beta" else 1.0
+
+    def capacity_target(self) -> float | None:
+        return self.capacity if self.variant == "beta" else None
+
+    def model_config(self, image_shape=(1, 28, 28), num_classes: int = 10) -> C.ModelConfig:
+        return C.ModelConfig(variant=self.variant, arch=self.arch, latent_dim=self.latent_dim, hidden=self.hidden,
+                             image_shape=tuple(image_shape), num_classes=num_classes, likelihood=self.likelihood)
+
+    def train_config(self) -> C.TrainConfig:
+        problem = next(iter(problems(self)), None)
+        if problem:
+            raise ConfigError(problem)
+        return C.TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, beta=self.effective_beta(),
+            kl_schedule=self.kl_schedule, warmup_epochs=self.warmup_epochs if self.kl_schedule != "constant" else 0.0,
+            free_bits=self.free_bits, capacity=self.capacity_target(), capacity_epochs=self.capacity_epochs,
+            seed=self.seed, device=self.device, precision=self.precision,
+        )
+
+    @classmethod
+    def from_configs(cls, model: C.ModelConfig, train: C.TrainConfig, dataset: str) -> "RunSettings":
+        """The settings a checkpoint's two configs were made from."""
+        return cls(
+            dataset=str(dataset), variant=model.variant, arch=model.arch, likelihood=model.likelihood,
+            latent_dim=model.latent_dim, hidden=tuple(model.hidden), epochs=train.epochs,
+            batch_size=min(train.batch_size, SCHEMA["batch_size"].hi), lr=SCHEMA["lr"].clamp(train.lr),
+            beta=SCHEMA["beta"].clamp(train.beta), kl_schedule=train.kl_schedule,
+            warmup_epochs=SCHEMA["warmup_epochs"].clamp(train.warmup_epochs),
+            free_bits=SCHEMA["free_bits"].clamp(train.free_bits),
+            capacity=None if train.capacity is None else SCHEMA["capacity"].clamp(train.capacity),
+            capacity_epochs=SCHEMA["capacity_epochs"].clamp(train.capacity_epochs),
+            seed=min(train.seed, SCHEMA["seed"].hi), device=train.device, precision=train.precision,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> tuple["RunSettings", list[str]]:
+        """Settings from outside (a settings file): each value checked against its declaration; a
+        number out of range is clamped, anything else unusable falls back to the default. Returns
+        the settings and one note per value that was changed."""
+        notes: list[str] = []
+        values: dict[str, Any] = {}
+        if not isinstance(d, Mapping):
+            return cls(), ["the saved settings were unreadable; the defaults are used"]
+        for name, spec in SCHEMA.items():
+            if name not in d:
+                continue
+            raw = d[name]
+            try:
+                values[name] = spec.check(name, raw)
+                continue
+            except ConfigError:
+                pass
+            number = isinstance(raw, (int, float)) and not isinstance(raw, bool) and not math.isnan(raw)
+            if number and spec.kind in (int, float) and not spec.choices:
+                values[name] = spec.clamp(raw)
+                notes.append(f"{spec.label.lower()} {_num(raw)} is outside {_num(spec.lo)}–{_num(spec.hi)}; "
+                             f"using {_num(values[name])}")
+            else:
+                notes.append(f"{spec.label.lower()} {raw!r} is not usable; using the default")
+        return cls(**values), notes
+
+    def describe(self) -> str:
+        """A short name for the run list, e.g. "β-VAE β=4 · 2-D · MLP"."""
+        if self.variant == "beta":
+            head = f"β-VAE β={self.beta:g}" + (f" C={self.capacity:g}" if self.capacity is not None else "")
+        else:
+            head = VARIANT_NAMES[self.variant]
+        extra = [f"{self.latent_dim}-D", "MLP" if self.arch == "mlp" else "conv"]
+        if self.kl_schedule != "constant":
+            extra.append(f"{self.kl_schedule} KL")
+        if self.free_bits > 0:
+            extra.append(f"λ={self.free_bits:g}")
+        return " · ".join([head, *extra])
+
+
+SCHEMA: dict[str, Setting] = {f.name: f.metadata["setting"] for f in dataclasses.fields(RunSettings)}
+MODEL_SETTINGS = tuple(name for name, s in SCHEMA.items() if s.shapes_model)
+
+
+def problems(s: RunSettings) -> list[str]:
+    """The rules that tie settings together, as sentences; empty when the settings can train."""
+    out = []
+    if s.kl_schedule == "cyclical" and s.warmup_epochs <= 0:
+        out.append("the cyclical KL schedule needs a cycle length: set warm-up epochs above 0")
+    if s.kl_schedule == "linear" and s.warmup_epochs <= 0:
+        out.append("a linear KL warm-up needs warm-up epochs above 0")
+    return out
+
+
+def from_cli(values: Mapping[str, Any]) -> RunSettings:
+    """``RunSettings`` from parsed command-line options (None: the option was not given).
+
+    The command line's own conventions: --beta only with the β variant (4 when left out there),
+    --capacity only with the β variant, --warmup-epochs alone means a linear warm-up."""
+    given = {k: v for k, v in values.items() if k in SCHEMA and v is not None}
+    variant = given.get("variant", "vanilla")
+    if variant != "beta":
+        if given.get("beta", 1.0) != 1.0:
+            raise ConfigError(f"--beta {given['beta']:g} needs --variant beta (the {variant} variant trains with beta = 1)")
+        if "capacity" in given:
+            raise ConfigError("--capacity needs --variant beta")
+    else:
+        given.setdefault("beta", BETA_VARIANT_DEFAULT)
+    if "kl_schedule" not in given:
+        given["kl_schedule"] = "linear" if given.get("warmup_epochs", 0) > 0 else "constant"
+    for name, spec in SCHEMA.items():
+        if name not in given and spec.cli_default is not SAME:
+            given[name] = spec.cli_default
+    s = RunSettings(**given)
+    problem = next(iter(problems(s)), None)
+    if problem:
+        raise ConfigError(problem.replace("warm-up epochs", "--warmup-epochs"))
+    return s
