@@ -38,7 +38,7 @@ def test_vanilla_panel_trains_with_a_cyclical_schedule_and_shows_kl_per_dim(qtbo
     assert not c.variant_pages.isVisible()
     for widget in (c.latent_dim, c.arch, c.likelihood):
         assert widget.isVisible() and widget.isEnabled()
-    assert c._form_label(c.warmup_epochs).text() == "Cycle length"
+    assert c.form_label(c.warmup_epochs).text() == "Cycle length"
     train_to_end(qtbot, w)
 
     weights = w.session.current.history.step_array("kl_weight")
@@ -118,12 +118,13 @@ def test_beta_panel_changes_the_weight_the_trainer_applies_at_its_next_step(qtbo
         click(qtbot, c.stop_button)
 
 
-def test_beta_rules_come_from_the_core(qtbot, make_window, fast):
-    w = make_window(fast.replace(variant="beta", beta=1.0))
-    with qtbot.waitSignal(w.session.error, timeout=2000) as blocker:
+def test_beta_one_trains_in_the_beta_panel_without_a_banner(qtbot, make_window, fast):
+    w = make_window(fast.replace(variant="beta", beta=1.0, epochs=1))
+    assert w.controls.beta.value() == 1.0
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
         click(qtbot, w.controls.train_button)
-    assert "β" in blocker.args[0] and "vanilla" in blocker.args[0]
-    assert w.session.state == RunState.NEW and not w.session.runs
+    assert w.session.current.finish_reason == "completed" and w.banner.isHidden()
+    assert w.session.current.settings.beta == 1.0 and "β=1" in w.session.current.label
 
 
 def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window, fast):

@@ -1,6 +1,7 @@
 """The window as a whole: entry point, live β, shortcuts, closing while data loads."""
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from vae_studio.gui import MainWindow, run_app
@@ -41,21 +42,52 @@ def test_beta_changes_while_training(qtbot, make_window, fast):
 def test_vanilla_beta_is_fixed_and_beta_variant_defaults_to_four(window):
     c = window.controls
     assert not c.beta.isEnabled()
-    c.variant.setCurrentIndex(c.variant.findData("beta"))
+    c.variant.set_value("beta")
     assert c.beta.isEnabled() and c.beta.value() == 4.0
 
 
-def test_buttons_have_shortcuts(window):
+def test_actions_carry_the_shortcuts_and_buttons_show_them(window):
     c = window.controls
-    for b in (c.train_button, c.pause_button, c.stop_button, c.reset_button):
-        assert not b.shortcut().isEmpty(), b.text()
-        assert b.shortcut().toString() in b.toolTip() or "(" in b.toolTip()
+    for key, b in (("train", c.train_button), ("pause", c.pause_button), ("stop", c.stop_button), ("reset", c.reset_button)):
+        keys = c.actions[key].shortcut()
+        assert not keys.isEmpty(), key
+        assert keys.toString(QKeySequence.SequenceFormat.NativeText) in b.toolTip()
+
+
+def _press(qtbot, w, key, modifier=Qt.KeyboardModifier.ControlModifier):
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w.controls, key, modifier)
+
+
+def test_shortcuts_work_again_and_again(qtbot, make_window, fast):
+    """Ctrl+P pauses, pauses again after a resume; Ctrl+Return trains, then continues a trained run."""
+    w = make_window(fast.replace(epochs=200))
+    _press(qtbot, w, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.session.state == RunState.TRAINING and w.session.current.step > 0, timeout=WAIT_MS)
+    _press(qtbot, w, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: w.session.state == RunState.PAUSED, timeout=WAIT_MS)
+    assert w.controls.pause_button.text() == "Resume"
+    _press(qtbot, w, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: w.session.state == RunState.TRAINING, timeout=WAIT_MS)
+    _press(qtbot, w, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: w.session.state == RunState.PAUSED, timeout=WAIT_MS)
+    _press(qtbot, w, Qt.Key.Key_Period)  # stop
+    qtbot.waitUntil(lambda: w.session.state.settled, timeout=WAIT_MS)
+    assert w.session.current.state == RunState.STOPPED
+    assert w.controls.train_button.text() == "Continue"
+    step = w.session.current.step
+    _press(qtbot, w, Qt.Key.Key_Return)  # a second Ctrl+Return: Continue
+    qtbot.waitUntil(lambda: w.session.state == RunState.TRAINING and w.session.current.step > step, timeout=WAIT_MS)
+    _press(qtbot, w, Qt.Key.Key_Period)
+    qtbot.waitUntil(lambda: w.session.state.settled, timeout=WAIT_MS)
+    menu_text = {a.text(): a.shortcut().toString() for a in w.menuBar().actions()[1].menu().actions()}
+    assert all(menu_text.values()) and "Continue" in menu_text
 
 
 def test_train_shortcut_starts_training(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=1))
-    w.activateWindow()
-    w.controls.train_button.animateClick()  # what a shortcut does: the same button
+    _press(qtbot, w, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.session.state.settled and len(w.session.current.history) > 0, timeout=WAIT_MS)
 
 
@@ -75,11 +107,12 @@ def test_layout_has_the_main_areas(window):
     assert window.session.state == RunState.NEW
 
 
-def test_training_menu_follows_the_buttons(qtbot, make_window, fast):
+def test_training_menu_shares_the_panel_actions(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=1))
-    actions = {b.text(): a for b, a in w.menu_actions.items()}
-    assert actions["Train"].isEnabled() and not actions["Pause"].isEnabled()
-    assert actions["Train"].text().startswith("Train\t")
-    actions["Train"].trigger()
+    menu = w.menuBar().actions()[1].menu().actions()
+    assert menu == list(w.controls.actions.values())  # the same QActions: one shortcut, one state
+    train, pause = menu[0], menu[1]
+    assert train.isEnabled() and not pause.isEnabled()
+    train.trigger()
     qtbot.waitUntil(lambda: w.session.state.settled, timeout=WAIT_MS)
-    assert w.menu_actions[w.controls.train_button].text().startswith("Continue")
+    assert train.text() == "Continue" and w.controls.train_button.text() == "Continue"

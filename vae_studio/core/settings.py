@@ -181,7 +181,7 @@ class RunSettings:
         "per epoch.",
     )
     lr: float = setting(
-        1e-3, label="Learning rate", group="training", lo=1e-7, hi=10.0, log_scale=True, metavar="LR",
+        1e-3, label="Learning rate", group="training", lo=1e-7, hi=1e7, log_scale=True, metavar="LR",
         help="Adam's step size: too low learns slowly, too high makes the loss jump or become non-finite.",
     )
     seed: int = setting(

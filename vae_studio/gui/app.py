@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
             run.changed.connect(self._on_run_changed)
         self._run = run
         self.status.eta.reset()
+        self.loss_plot.reset_view()
         if run is not None and run.state.settled:
             current = self.controls.settings()
             # the model comes from the run; keep the person's device choice, which is about this machine
@@ -375,7 +376,7 @@ class MainWindow(QMainWindow):
         if run is not None and run.state.settled:
             self._sync_dataset()
         self._dirty = {"state", "history", "snapshot", "progress", "fit"}
-        self.redraw()
+        self._on_state()
 
     def _on_run_changed(self, aspects: frozenset) -> None:
         self._dirty |= aspects

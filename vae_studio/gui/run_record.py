@@ -231,7 +231,7 @@ class RunRecord(QObject):
 
     def ended(self, trainer: Any, error: bool) -> None:
         """The job is over: keep its idle trainer (the last good weights) and say how it ended."""
-        if trainer is not None:
+        if trainer is not None and (trainer.step > 0 or self.snapshot is not None or self.bundle is not None):
             self.model = _Model(trainer=trainer)
             self.stats = RunStats(trainer.samples_seen, trainer.elapsed)
         self.progress = None  # the run's place now comes from its model, not a stale message

@@ -126,8 +126,6 @@ class LossPlot(QWidget):
             return False
         self._planned = planned_steps
         new_run = history is not self._history  # each run has its own buffers
-        if new_run:
-            self._range = None  # another run's range says nothing about this one
         self._version = history.version
         self._history = history
         steps = history.step_array("step")
@@ -190,6 +188,12 @@ class LossPlot(QWidget):
         self._version = -1
 
     _range: tuple[float, float, float, float] | None = None
+
+    def reset_view(self) -> None:
+        """Another run is shown: its range owes nothing to the previous run's."""
+        self._range = None
+        self._planned = None
+        self.following = True
 
     def fit_to_data(self, history: LossBuffers) -> None:
         """Snap the range to the data (when a run ends), unless the person has zoomed by hand."""
