@@ -109,8 +109,8 @@ def gui_figures(epochs: int | None, quick: bool) -> dict:
     ``epochs``: of the digits per run; None for the window's default."""
     try:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from vae_studio.gui import measure
-        from vae_studio.gui.session import RunSettings
+        from instruments import measure
+        from vae_studio.core.settings import RunSettings
         from vae_studio.gui.widgets.explorer import measure_explorer
     except Exception as exc:  # headless servers without Qt still get the other figures
         return {"gui_skipped": f"Qt unavailable: {exc}"}

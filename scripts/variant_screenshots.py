@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 
     from vae_studio.gui.app import dispose
     from vae_studio.gui.session import RunState
-    from vae_studio.gui.smoke import wait_until
+    from instruments.smoke import wait_until
     from window_screenshot import offscreen_window
 
     app, window = offscreen_window(args.size)

@@ -77,3 +77,10 @@ def test_checkpoint_configs_round_trip_through_settings():
                     warmup_epochs=2.0, epochs=7, seed=3)
     back = RunSettings.from_configs(s.model_config(), s.train_config(), s.dataset)
     assert back == s
+
+
+def test_cli_args_give_back_the_same_settings():
+    for s in (RunSettings(), RunSettings(variant="beta", beta=2.5, capacity=9.0, kl_schedule="cyclical", warmup_epochs=3),
+              RunSettings(variant="conditional", hidden=(64, 32), latent_dim=7, lr=3e-4)):
+        args = build_parser().parse_args(["train", *s.cli_args()])
+        assert from_cli(vars(args)) == s

@@ -2,7 +2,11 @@
 
 import math
 
-from vae_studio.gui.measure import measure_window
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from instruments.measure import measure_window  # noqa: E402
 
 
 def test_heartbeat_runs_only_when_asked_for(qapp, fast):

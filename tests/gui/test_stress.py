@@ -75,7 +75,7 @@ def test_close_during_training_and_open_while_training(qtbot, make_window, fast,
     # the variant switcher is locked while a run is live: a click on it changes nothing
     assert not b.controls.variant.isEnabled()
     before = b.controls.settings().variant
-    b.controls.variant.setCurrentIndex(b.controls.variant.findData("beta"))
+    b.controls.variant.set_value("beta")
     qtbot.mouseClick(b.controls.variant, Qt.MouseButton.LeftButton)
     assert b.session.busy and b.session.current.settings.variant == before
     opened = b.open_run(str(path))  # refused with a message while a run is live, never a crash

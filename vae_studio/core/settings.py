@@ -276,6 +276,17 @@ class RunSettings:
                 notes.append(f"{spec.label.lower()} {raw!r} is not usable; using the default")
         return cls(**values), notes
 
+    def cli_args(self) -> list[str]:
+        """The ``vae-studio train`` options that give these settings (the inverse of :func:`from_cli`)."""
+        args = []
+        for name, spec in SCHEMA.items():
+            value = getattr(self, name)
+            if not spec.cli or value is None or (spec.group == "beta" and self.variant != "beta"):
+                continue
+            text = ",".join(map(str, value)) if isinstance(value, tuple) else repr(value) if isinstance(value, float) else str(value)
+            args += ["--" + name.replace("_", "-"), text]
+        return args
+
     def describe(self) -> str:
         """A short name for the run list, e.g. "β-VAE β=4 · 2-D · MLP"."""
         if self.variant == "beta":

@@ -20,9 +20,9 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from .app import MainWindow, dispose
-from .session import RunSettings
-from .style import apply_theme
+from vae_studio.gui.app import MainWindow, dispose
+from vae_studio.core.settings import RunSettings
+from vae_studio.gui.style import apply_theme
 
 
 def wait_until(condition, timeout_ms: int) -> bool:
@@ -51,7 +51,7 @@ def run_smoke(out: Path, epochs: int = 3, timeout_s: float = 120.0) -> dict:
     result["exposed"] = QTest.qWaitForWindowExposed(w, 10_000)
 
     QTest.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    result["trained"] = wait_until(lambda: w.session.last_finish_reason == "completed" and not w.session.busy, int(timeout_s * 1000))
+    result["trained"] = wait_until(lambda: w.session.current is not None and w.session.current.finish_reason == "completed" and not w.session.busy, int(timeout_s * 1000))
     w.redraw()
     app.processEvents()
     result["map_points"] = int(len(w.explorer.map_xy()))

@@ -20,7 +20,10 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QSettings, QTemporaryDir, QTimer
 from PySide6.QtWidgets import QApplication
 
-from .session import RunSettings, Session, default_torch_threads
+from vae_studio.core.settings import RunSettings
+from vae_studio.gui.run_record import SETTLED
+from vae_studio.gui.session import Session
+from vae_studio.gui.training_job import default_torch_threads
 
 HEARTBEAT_MS = 10
 
@@ -46,7 +49,7 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
 
     ``hover``: meanwhile move the mouse over the latent map at 60 Hz, as a person exploring it
     during training does (each move asks for a live preview decode)."""
-    from .app import MainWindow, dispose
+    from vae_studio.gui.app import MainWindow, dispose
 
     app = QApplication.instance() or QApplication([])
     tmp = QTemporaryDir()  # the person's own settings are never read or written
@@ -90,7 +93,7 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
         mover.timeout.connect(move)
 
     loop = QEventLoop()
-    session.state_changed.connect(lambda s: loop.quit() if s in ("ready", "idle") else None)
+    session.state_changed.connect(lambda s: loop.quit() if s in SETTLED or s == "new" else None)
     deadline = QTimer()
     deadline.setSingleShot(True)
     deadline.timeout.connect(loop.quit)
@@ -99,16 +102,17 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
     t0 = time.perf_counter()
     window.train()
     # the first beats would time the data loading, not training: start when the run does
-    session.started.connect(lambda _: (last.__setitem__(0, time.perf_counter()), beats.start() if heartbeat else None,
-                                       mover.start() if hover else None))
+    session.state_changed.connect(lambda s: (last.__setitem__(0, time.perf_counter()), beats.start() if heartbeat else None,
+                                             mover.start() if hover else None) if s == "training" else None)
     loop.exec()
     wall = time.perf_counter() - t0
     beats.stop()
     mover.stop()
     session.shutdown(10.0)
-    stats = session.last_run_stats
+    run = session.current
+    stats = run.stats if run is not None else None
     steps = session.live_step
-    finish = session.last_finish_reason
+    finish = run.finish_reason if run is not None else None
     window.close()
     dispose(window)
     app.processEvents()
@@ -161,19 +165,7 @@ def compare(settings: RunSettings, torch_threads: int | None = None, repeats: in
 
 def cli_args(settings: RunSettings) -> list[str]:
     """``vae-studio train`` arguments for ``settings``."""
-    s = settings
-    args = ["--dataset", s.dataset, "--variant", s.variant, "--arch", s.arch, "--likelihood", s.likelihood,
-            "--latent-dim", str(s.latent_dim), "--hidden", ",".join(map(str, s.hidden)), "--epochs", str(s.epochs),
-            "--batch-size", str(s.batch_size), "--lr", repr(s.lr), "--seed", str(s.seed), "--device", s.device]
-    if s.variant == "beta":
-        args += ["--beta", repr(s.beta)]
-        if s.capacity_on:
-            args += ["--capacity", repr(s.capacity), "--capacity-epochs", repr(s.capacity_epochs)]
-    if s.kl_schedule != "constant":
-        args += ["--kl-schedule", s.kl_schedule, "--warmup-epochs", repr(s.warmup_epochs)]
-    if s.free_bits > 0:
-        args += ["--free-bits", repr(s.free_bits)]
-    return args
+    return settings.cli_args()
 
 
 def cli_throughput(settings: RunSettings) -> float:
@@ -191,7 +183,7 @@ def cli_throughput(settings: RunSettings) -> float:
     return float(json.loads(r.stdout.strip().splitlines()[-1])["samples_per_s"])
 
 
-if __name__ == "__main__":  # python -m vae_studio.gui.measure [epochs, 0 = default] [threads, 0 = auto] [repeats] [probes]
+if __name__ == "__main__":  # python scripts/instruments/measure.py [epochs, 0 = default] [threads, 0 = auto] [repeats] [probes]
     import json
     import sys
 
