@@ -1,5 +1,7 @@
 """The loss buffers behind the plots (no Qt needed)."""
 
+import csv
+import io
 import math
 
 import numpy as np
@@ -37,3 +39,19 @@ def test_load_history_and_csv_round_trip():
 
 def test_bits_per_dim():
     assert abs(nats_to_bits_per_dim(784 * math.log(2), 784) - 1.0) < 1e-12
+
+
+def test_csv_rows_are_in_step_order_with_validations_on_their_own_steps():
+    """Held-out figures measured at steps no progress report fell on (36, 72, …) sit in step order."""
+    h = LossBuffers()
+    for s in range(10, 721, 10):
+        h.add_step(s, s / 36, 100.0, 10.0, 1.0)
+    for e in range(1, 21):
+        h.add_validation(36 * e, e, 90.0 + e, 9.0)
+    rows = list(csv.DictReader(io.StringIO(h.to_csv())))
+    steps = [int(r["step"]) for r in rows]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    val = [int(r["step"]) for r in rows if r["val_neg_elbo"]]
+    assert val == [36 * e for e in range(1, 21)]
+    assert rows[steps.index(36)]["neg_elbo"] == ""  # no training point at 36: its columns stay empty
+    assert rows[steps.index(360)]["neg_elbo"] == "110" and rows[steps.index(360)]["val_neg_elbo"] == "109"

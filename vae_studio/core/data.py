@@ -157,7 +157,32 @@ def _load_idx_folder(folder: Path) -> Dataset:
             f"{folder}: training images are {tuple(train.images.shape[1:])} but test images are {tuple(test.images.shape[1:])}"
         )
     n_classes = int(max(train.labels.max(), test.labels.max())) + 1
-    return Dataset(str(folder), train, test, tuple(str(i) for i in range(n_classes)))
+    return Dataset(str(folder), train, test, _folder_class_names(Path(folder), n_classes))
+
+
+KNOWN_CLASS_NAMES = {  # what a folder of a well-known set is recognised by, and its classes
+    "fashionmnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                     "Ankle boot"),
+    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
+
+
+def _folder_class_names(folder: Path, n_classes: int) -> tuple[str, ...]:
+    """Names for an IDX folder's labels: a ``classes.txt`` beside the files (one name a line),
+    else those of Fashion-MNIST or KMNIST when the folder is theirs, else the label numbers."""
+    listed = folder / "classes.txt"
+    if listed.is_file():
+        try:
+            names = [line.strip() for line in listed.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError):
+            names = []
+        if len(names) >= n_classes:
+            return tuple(names[:n_classes])
+    parts = [p.lower().replace("-", "").replace("_", "") for p in folder.resolve().parts[-3:]]
+    for key, names in KNOWN_CLASS_NAMES.items():
+        if any(part == key for part in parts) and n_classes <= len(names):
+            return names[:n_classes]
+    return tuple(str(i) for i in range(n_classes))
 
 
 def _load_torchvision(name: str, root: Path, download: bool) -> Dataset:
@@ -175,12 +200,17 @@ def _load_torchvision(name: str, root: Path, download: bool) -> Dataset:
             if download
             else "allow downloading"
         )
+        head = f"{name} is not available under {root} ({_first_line(exc)}); {hint}"
         raise DataError(
-            f"{name} is not available under {root} ({_first_line(exc)}); {hint}, or point --data-dir at a folder "
-            f"holding {cls.__name__}/raw, or pass --dataset with a folder of IDX files"
+            f"{head}, or point --data-dir at a folder holding {cls.__name__}/raw, or pass --dataset with a folder of IDX files",
+            window_text=f"{head}, or choose Dataset → “{FOLDER_CHOICE}” and pick a folder holding its IDX files "
+            f"(for example {cls.__name__}/raw), or train on the built-in digits",
         ) from None
     train, test = (Split(p.data.to(torch.uint8), p.targets.to(torch.int64)) for p in parts)
     return Dataset(name, train, test, tuple(str(c).split(" - ")[-1] for c in parts[0].classes))
+
+
+FOLDER_CHOICE = "Folder of IDX files…"  # the window's dataset item for a folder
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,6 +11,16 @@ class VaeStudioError(Exception):
     #: process exit status the CLI uses for this kind of error
     exit_code = 1
 
+    def __init__(self, message: str = "", *, window_text: str | None = None):
+        super().__init__(message)
+        #: the same error as a window user should read it, where the remedy differs (a menu, not a flag)
+        self.window_text = window_text or message
+
+
+def for_window(exc: BaseException) -> str:
+    """An error's text as the window shows it."""
+    return getattr(exc, "window_text", None) or str(exc)
+
 
 class ConfigError(VaeStudioError, ValueError):
     """A setting is out of range or inconsistent with another."""

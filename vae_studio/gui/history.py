@@ -103,26 +103,22 @@ class LossBuffers:
         self.version += 1
 
     def to_csv(self) -> str:
-        """One row per training point; validation columns filled on the rows where an epoch ended."""
+        """One row per step in step order: training columns where a training point was logged,
+        held-out columns on the row of the step where they were measured."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([*STEP_COLUMNS, *VAL_COLUMNS[2:]])
-        by_step = {int(s): i for i, s in enumerate(self.val_array("val_step"))}
         steps = self.step_array("step")
-        written_val = set()
+        val_steps = self.val_array("val_step")
+        rows: dict[int, list[str]] = {}
         for i in range(len(steps)):
-            row = [_fmt(self.cols[c].view()[i]) for c in STEP_COLUMNS]
-            j = by_step.get(int(steps[i]))
-            if j is not None and j not in written_val:
-                written_val.add(j)
-                row += [_fmt(self.val[c].view()[j]) for c in VAL_COLUMNS[2:]]
-            else:
-                row += ["", "", ""]
-            writer.writerow(row)
-        # validations without a matching training row (a run opened from an older file)
-        for j in sorted(set(range(len(self.val_array("val_step")))) - written_val):
-            writer.writerow([_fmt(self.val["val_step"].view()[j]), _fmt(self.val["val_epoch"].view()[j]), "", "", "", ""]
-                            + [_fmt(self.val[c].view()[j]) for c in VAL_COLUMNS[2:]])
+            rows[int(steps[i])] = [_fmt(self.cols[c].view()[i]) for c in STEP_COLUMNS] + ["", "", ""]
+        for j in range(len(val_steps)):
+            step = int(val_steps[j])
+            row = rows.setdefault(step, [_fmt(step), _fmt(self.val["val_epoch"].view()[j]), "", "", "", "", "", "", ""])
+            row[len(STEP_COLUMNS):] = [_fmt(self.val[c].view()[j]) for c in VAL_COLUMNS[2:]]
+        for step in sorted(rows):
+            writer.writerow(rows[step])
         return out.getvalue()
 
 

@@ -22,7 +22,7 @@ from ..core.atomic import atomic_write
 from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.data import load_dataset
 from ..core.device import resolve_device
-from ..core.errors import VaeStudioError
+from ..core.errors import VaeStudioError, for_window
 from ..core.latent import snapshot_of
 from ..core.remote import RemoteTrainer, warm_up
 from ..core.settings import RunSettings, problems
@@ -363,7 +363,7 @@ class Session(QObject):
 
     def _on_failed(self, exc: BaseException) -> None:
         if isinstance(exc, VaeStudioError):
-            text = str(exc)
+            text = for_window(exc)
         else:
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
             text = f"internal error in the training thread: {type(exc).__name__}: {exc}"

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.data import FOLDER_CHOICE as FOLDER_ITEM
 from ...core.settings import BETA_VARIANT_DEFAULT, BUILTIN_DATASETS, SCHEMA, RunSettings
 from ..run_record import RunState
 from .setting_fields import Field, make_field
 from .variant_switcher import VARIANTS, VariantSwitcher
 
-FOLDER_ITEM = "Folder of IDX files…"
 DATASET_LABELS = {
     "digits": "Digits (built in, 5k)",
     "mnist": "MNIST (download)",
