@@ -31,7 +31,6 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from vae_studio.gui.app import dispose
-    from vae_studio.gui.session import RunState
     from instruments.smoke import wait_until
     from window_screenshot import offscreen_window
 

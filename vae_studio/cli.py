@@ -207,7 +207,7 @@ class _ProgressLine:
 def _train(args) -> int:
     import signal
 
-    from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core import Trainer, load_dataset, make_bundle, save_checkpoint
     from .core.settings import from_cli
     from .core.device import describe_device
     from .core.errors import ConfigError, TrainingError

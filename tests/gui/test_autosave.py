@@ -13,7 +13,6 @@ from vae_studio.gui.run_record import SETTLED
 import torch
 
 from vae_studio.core import load_checkpoint
-from vae_studio.gui.session import RunState
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,3 @@
-from vae_studio.gui.run_record import SETTLED
 """Save, open, export, and settings that persist between launches."""
 
 import csv
@@ -8,6 +7,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.gui import MainWindow
+from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000

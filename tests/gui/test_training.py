@@ -1,9 +1,9 @@
-from vae_studio.gui.run_record import SETTLED
 """Driving the real buttons: train, pause, resume, stop, errors, closing mid-run."""
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt
 
+from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000

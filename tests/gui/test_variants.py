@@ -1,4 +1,3 @@
-from vae_studio.gui.run_record import SETTLED
 """The variant panels, live diagnostics and the run list, driven through the real window."""
 
 import dataclasses
@@ -8,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from vae_studio.core.config import ModelConfig
 from vae_studio.core.trainer import Snapshot
+from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000

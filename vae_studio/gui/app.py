@@ -6,15 +6,13 @@ applications can embed it; ``run_app()`` is what ``vae-studio`` with no argument
 
 from __future__ import annotations
 
-import json
 import sys
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QCoreApplication, QElapsedTimer, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -26,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..core.settings import VARIANT_NAMES, RunSettings
+from ..core.settings import VARIANT_NAMES
+from .file_menu import FileMenu
+from .persistence import restore_window, save_window
 from .help import GUIDE, HelpDialog, shortcuts_html
 from .history import LossBuffers
 from .run_record import RunRecord, RunState
@@ -162,22 +162,9 @@ class MainWindow(QMainWindow):
 
     # -- building -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open run…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self._ask_open)
-        self.open_action.setToolTip("Open a saved run: its curves, settings and weights; Continue trains it further")
-        self.save_action = QAction("&Save run…", self, shortcut=QKeySequence.StandardKey.Save, triggered=self._ask_save)
-        self.save_action.setToolTip("Save weights, optimizer state, settings and loss history to one file")
-        self.export_csv_action = QAction("Export loss &history (CSV)…", self, triggered=self._ask_export_csv)
-        self.export_png_action = QAction("Export &plot (PNG)…", self, triggered=self._ask_export_png)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        for a in (self.open_action, self.save_action):
-            file_menu.addAction(a)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_csv_action)
-        file_menu.addAction(self.export_png_action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        file_menu.setToolTipsVisible(True)
+        self.file_menu = FileMenu(self)
+        self.open_action, self.save_action = self.file_menu.open_action, self.file_menu.save_action
+        quit_action = self.file_menu.quit_action
 
         # the same QActions as the panel's buttons: one shortcut each, shown in the menu
         train_menu = self.menuBar().addMenu("&Training")
@@ -259,7 +246,7 @@ class MainWindow(QMainWindow):
             self.runs.refresh_curves()
             self.runs.refresh_table()
 
-    # -- files ----------------------------------------------------------------------------------
+    # -- files (the File menu's work is in file_menu.py) ---------------------------------------
     def save_run(self, path: str) -> None:
         self.session.save(path)
 
@@ -277,40 +264,6 @@ class MainWindow(QMainWindow):
         else:
             self.show_error(f"cannot write the plot to {path}")
         return ok
-
-    def _last_dir(self) -> str:
-        return str(self.settings_store.value("paths/last_dir", ""))
-
-    def _remember_dir(self, path: str) -> None:
-        from pathlib import Path
-
-        self.settings_store.setValue("paths/last_dir", str(Path(path).parent))
-
-    def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save run", self._last_dir(), "VAE Studio runs (*.pt)")
-        if path:
-            if not path.endswith(".pt"):
-                path += ".pt"
-            self._remember_dir(path)
-            self.save_run(path)
-
-    def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open run", self._last_dir(), "VAE Studio runs (*.pt);;All files (*)")
-        if path:
-            self._remember_dir(path)
-            self.open_run(path)
-
-    def _ask_export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export loss history", self._last_dir(), "CSV (*.csv)")
-        if path:
-            self._remember_dir(path)
-            self.export_history(path if path.endswith(".csv") else path + ".csv")
-
-    def _ask_export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", self._last_dir(), "PNG image (*.png)")
-        if path:
-            self._remember_dir(path)
-            self.export_plot(path if path.endswith(".png") else path + ".png")
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About VAE Studio",
@@ -465,35 +418,12 @@ class MainWindow(QMainWindow):
 
     # -- persistence ----------------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        st = self.settings_store
-        geometry = st.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
-        for key, splitter in (("window/splitter", self.splitter), ("window/plots_splitter", self.plots_splitter)):
-            value = st.value(key)
-            if isinstance(value, QByteArray) and not value.isEmpty():
-                splitter.restoreState(value)
-        raw = st.value("run/settings")
-        if isinstance(raw, str) and raw:
-            try:
-                settings, notes = RunSettings.from_dict(json.loads(raw))
-            except ValueError:
-                settings, notes = RunSettings(), ["the saved settings were unreadable; the defaults are used"]
-            self.controls.set_settings(settings)
-            if notes:
-                self.show_info("Saved settings adjusted: " + "; ".join(notes) + ".")
-        self.loss_plot.log_scale.setChecked(st.value("plot/log_scale", False, type=bool))
+        notes = restore_window(self, self.settings_store)
+        if notes:
+            self.show_info("Saved settings adjusted: " + "; ".join(notes) + ".")
 
     def save_settings(self) -> None:
-        st = self.settings_store
-        st.setValue("window/geometry", self.saveGeometry())
-        st.setValue("window/splitter", self.splitter.saveState())
-        st.setValue("window/plots_splitter", self.plots_splitter.saveState())
-        st.setValue("run/settings", json.dumps(self.controls.settings().to_dict()))
-        st.setValue("plot/log_scale", self.loss_plot.log_scale.isChecked())
-        st.sync()
+        save_window(self, self.settings_store)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.redraw_timer.stop()

@@ -1,0 +1,62 @@
+"""The File menu: open and save runs, export the loss history and the plot, through file dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+
+class FileMenu(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        menu = window.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open run…", window, shortcut=QKeySequence.StandardKey.Open, triggered=self.ask_open)
+        self.open_action.setToolTip("Open a saved run: its curves, settings and weights; Continue trains it further")
+        self.save_action = QAction("&Save run…", window, shortcut=QKeySequence.StandardKey.Save, triggered=self.ask_save)
+        self.save_action.setToolTip("Save weights, optimizer state, settings and loss history to one file")
+        self.export_csv_action = QAction("Export loss &history (CSV)…", window, triggered=self.ask_export_csv)
+        self.export_png_action = QAction("Export &plot (PNG)…", window, triggered=self.ask_export_png)
+        self.quit_action = QAction("&Quit", window, shortcut=QKeySequence.StandardKey.Quit, triggered=window.close)
+        for a in (self.open_action, self.save_action):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(self.export_csv_action)
+        menu.addAction(self.export_png_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        menu.setToolTipsVisible(True)
+
+    def _last_dir(self) -> str:
+        return str(self.window.settings_store.value("paths/last_dir", ""))
+
+    def _ask(self, title: str, kinds: str, suffix: str, save: bool = True) -> str | None:
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = ask(self.window, title, self._last_dir(), kinds)
+        if not path:
+            return None
+        self.window.settings_store.setValue("paths/last_dir", str(Path(path).parent))
+        return path if not save or path.endswith(suffix) else path + suffix
+
+    def ask_save(self) -> None:
+        path = self._ask("Save run", "VAE Studio runs (*.pt)", ".pt")
+        if path:
+            self.window.save_run(path)
+
+    def ask_open(self) -> None:
+        path = self._ask("Open run", "VAE Studio runs (*.pt);;All files (*)", ".pt", save=False)
+        if path:
+            self.window.open_run(path)
+
+    def ask_export_csv(self) -> None:
+        path = self._ask("Export loss history", "CSV (*.csv)", ".csv")
+        if path:
+            self.window.export_history(path)
+
+    def ask_export_png(self) -> None:
+        path = self._ask("Export plot", "PNG image (*.png)", ".png")
+        if path:
+            self.window.export_plot(path)
