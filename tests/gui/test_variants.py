@@ -90,6 +90,12 @@ def test_conditional_panel_decodes_with_the_chosen_class_and_sweeps_labels(qtbot
         page.export_png(out)
         assert out.stat().st_size > 0
 
+    # another variant starts a new run: the label controls go at once, not at the next Train
+    pick_variant(qtbot, w, "beta")
+    assert not e.label_combo.isVisible()
+    assert not g.buttons[g.label_sweep].isVisible() and not g.buttons[g.style_transfer].isVisible()
+    assert g.tabs.currentWidget() not in (g.label_sweep, g.style_transfer)
+
 
 def test_beta_panel_changes_the_weight_the_trainer_applies_at_its_next_step(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=500))
