@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
     w.map.vb.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
     w.tabs.setCurrentWidget(w.generation)
-    w.generation.tabs.setCurrentWidget(w.generation.manifold)
-    w.generation.manifold.refresh()
+    w.generation.manifold.side.setValue(20)
+    w.generation.show_page(w.generation.manifold)
     save(w, "screenshot-manifold.png")
 
     w.tabs.setCurrentIndex(2)
@@ -107,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     i = int(np.flatnonzero(snap10.probe_labels == 5)[0])
     w.set_z(snap10.probe_mu[i])
     w.tabs.setCurrentWidget(w.generation)
-    w.generation.tabs.setCurrentWidget(w.generation.traversal)
-    w.generation.traversal.refresh()
+    w.generation.show_page(w.generation.traversal)
     save(w, "screenshot-traversal.png")
     w.close()
     return 0

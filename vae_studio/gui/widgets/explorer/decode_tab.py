@@ -59,7 +59,7 @@ class DecodeTab(QWidget):
             d = st.latent_dim
             self.sliders.set_dimensions(d)
             # many dimensions: the room goes to the sliders; a few: to the pictures
-            self.top_box.setMaximumHeight(240 if d > 6 else 440)
+            self.top_box.setMaximumHeight(190 if d > 6 else 440)
         if S.KL in changed:
             self.sliders.set_kl(st.kl)
         if st.model is None:

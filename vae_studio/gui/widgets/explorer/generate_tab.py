@@ -16,7 +16,7 @@ from .grid_pages import GridPage, InterpolationPage, ManifoldPage, PriorPage, Tr
 from .label_pages import LabelSweepPage, StyleTransferPage
 
 SELECTOR_STYLE = """
-QToolButton#pageButton { padding: 3px 8px; border: 1px solid palette(mid); border-radius: 4px; background: palette(button); }
+QToolButton#pageButton { padding: 2px 6px; border: 1px solid palette(mid); border-radius: 4px; background: palette(button); }
 QToolButton#pageButton:checked { font-weight: 600; background: palette(highlight); color: palette(highlighted-text);
                                  border-color: palette(highlight); }
 """

@@ -162,7 +162,7 @@ class PriorPage(GridPage):
     title = "Prior samples"
     tab_title = "Samples"
     file_stem = "prior-samples"
-    caption = "Codes drawn from the prior z ~ N(0, I) and decoded: how the VAE makes new digits."
+    caption = "Draws from the prior N(0, I), decoded: how the VAE makes new digits."
     details = (
         "Codes drawn from the prior z ~ N(0, I) and decoded. This is how the VAE generates new digits; "
         "blurry or odd ones show where the prior puts mass that the encoder never used."
@@ -188,7 +188,7 @@ class ManifoldPage(GridPage):
     tab_title = "Manifold"
     file_stem = "latent-manifold"
     padding = 0  # one continuous picture of the decoder's output across the plane
-    caption = "The map's visible region cut into a grid, each cell decoded. Pan or zoom the map to move it."
+    caption = "The map's visible region decoded on a grid: pan or zoom the map."
     details = (
         "The map's visible region cut into a regular grid, each cell decoded (Kingma & Welling's figure). "
         "Pan or zoom the map to change the region. Directions off the map's plane are held at the map's base point."
@@ -222,7 +222,7 @@ class TraversalPage(GridPage):
     title = "Traversals"
     tab_title = "Traversals"
     file_stem = "latent-traversal"
-    caption = "Each row sweeps one dimension from −3 to +3; the others keep the current point's values."
+    caption = "Each row moves one dimension from −3 to +3; the rest stay at the current z."
     details = (
         "Each row sweeps one dimension from −3 to +3 while the others keep the current point's values. "
         "Rows are sorted by KL (the number after the name, in nats); an inactive dimension gives a row of identical digits."
@@ -261,14 +261,14 @@ class TraversalPage(GridPage):
     def describe(self, images, nrow):
         rows, d = len(images) // nrow, self.state.latent_dim
         which = f"{rows} dimensions" if rows == d else f"{rows} of {d} dimensions, most KL first"
-        return f"{which} × {nrow} steps (row names: dimension and its KL in nats)"
+        return f"{which} × {nrow} steps; row names: dimension, KL in nats"
 
 
 class InterpolationPage(GridPage):
     title = "Interpolation"
     tab_title = "Interpolation"
     file_stem = "interpolation"
-    caption = "From A to B: a straight line (top row) and the great circle, slerp (bottom row)."
+    caption = "A to B on a straight line (top) and on the great circle, slerp (bottom)."
     details = (
         "From point A to point B: the top row moves in a straight line, the bottom row along the great "
         "circle (slerp), which keeps the code's length typical of the prior. Both paths are drawn on the map."

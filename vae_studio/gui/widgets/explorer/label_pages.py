@@ -25,7 +25,7 @@ class LabelSweepPage(ConditionalPage):
     title = "Label sweep"
     tab_title = "Label sweep"
     file_stem = "label-sweep"
-    caption = "One code z decoded under every label: z holds the style, the label picks the class."
+    caption = "One z under every label: z holds the style, the label picks the class."
     details = (
         "One code z decoded under every label: z holds the style (slant, stroke width), the label picks the class. "
         "The first row is the current point (click the map or move the sliders); more rows add codes from the prior."
@@ -59,7 +59,7 @@ class StyleTransferPage(ConditionalPage):
     title = "Style transfer"
     tab_title = "Style transfer"
     file_stem = "style-transfer"
-    caption = "Held-out digits (left) decoded under every label: the same handwriting as each class."
+    caption = "Held-out digits (left) decoded as every class: the same handwriting."
     details = (
         "Held-out digits (left column) encoded with their own label, then decoded under every label: the same "
         "handwriting drawn as each class (Kingma et al. 2014's analogy figure). Click a dot on the map to start "

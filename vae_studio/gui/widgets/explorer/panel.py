@@ -81,7 +81,7 @@ class LatentExplorer(QWidget):
         h = self.splitter.height()
         w = self.splitter.width()
         if w > 0 and h > 0 and not getattr(self, "_split_by_hand", False):
-            left = min(max(240, h + 30), int(w * 0.55))
+            left = min(max(240, h), int(w * 0.55))
             self.splitter.setSizes([left, w - left])
 
     def _on_state(self, changed: frozenset) -> None:
