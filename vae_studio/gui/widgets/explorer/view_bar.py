@@ -71,8 +71,12 @@ class ViewBar(QWidget):
     # -- state -> controls -------------------------------------------------------------------
     def _on_state(self, changed: frozenset) -> None:
         st = self.state
-        if changed & {S.CLASSES, S.CONFIG, S.LABEL, S.MODEL}:
+        if changed & {S.CLASSES, S.CONFIG} or (S.MODEL in changed and st.model is None):
             self._fill_label_combo()
+        elif S.LABEL in changed:
+            self.label_combo.blockSignals(True)
+            self.label_combo.setCurrentIndex(self.label_combo.findData(st.label))
+            self.label_combo.blockSignals(False)
         if changed & {S.CONDITIONAL, S.CONFIG, S.MODEL}:
             for w in (self.label_label, self.label_combo):
                 w.setVisible(st.conditional)
