@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 
 from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
 from vae_studio.gui.widgets.explorer import LatentExplorer
+from vae_studio.gui.widgets.explorer.grid_view import GridView
 
 # the explorer's size in a 1280 x 800 main window, measured there (controls on the left, loss
 # plots below)
@@ -219,3 +220,16 @@ def test_label_controls_follow_the_variant_at_once(qtbot, explorer, snap_cond):
     assert not w.label_combo.isVisible() and not any(b.isVisible() for b in label_buttons)
     qtbot.mouseClick(w.tabs.tabBar(), Qt.MouseButton.LeftButton, pos=w.tabs.tabBar().tabRect(0).center())
     assert w.tabs.currentIndex() == 0
+
+
+def test_grid_names_thin_out_instead_of_overlapping(qtbot):
+    view = GridView()
+    qtbot.addWidget(view)
+    view.resize(300, 160)
+    view.show()
+    steps = 21
+    picture = np.zeros((2 + 2 * 30, 2 + steps * 30), dtype=np.float32)
+    view.set_grid(picture, 2, steps, (28, 28), 2, ["linear", "slerp"], [f"{v:+.1f}" for v in np.linspace(-3, 3, steps)])
+    shown = [c for c, _, _ in view.column_name_rects()]
+    assert 2 < len(shown) < steps and shown[0] == 0
+    assert_names_beside_their_cells(view)

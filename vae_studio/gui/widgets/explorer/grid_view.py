@@ -98,19 +98,21 @@ class GridView(QWidget):
         left = left + GAP if rows else 0
         top = line + GAP if cols else 0
         gh, gw = self._qimage.height(), self._qimage.width()
-        room_w, room_h = self.width() - left, self.height() - top
+        widest = max((fm.horizontalAdvance(t) for _, t in cols), default=0)
+        # the last column's name is centred on its cell: room for the half that overhangs
+        right = widest // 2
+        room_w, room_h = self.width() - left - right, self.height() - top
         if room_w <= 0 or room_h <= 0 or gw == 0 or gh == 0:
             return empty
         scale = min(room_w / gw, room_h / gh)
         pw, ph = gw * scale, gh * scale
-        x0 = (self.width() - (left + pw)) / 2 + left
+        x0 = (self.width() - (left + pw + right)) / 2 + left
         y0 = top  # right under the controls: a short grid does not float in the middle of the pane
         pic = QRectF(x0, y0, pw, ph)
         h, w = self._cell
         p = self._padding
         pitch_x, pitch_y = (w + p) * scale, (h + p) * scale
         col_rects = []
-        widest = max((fm.horizontalAdvance(t) for _, t in cols), default=0)
         stride = _stride(widest + NAME_SPACING, pitch_x, [i for i, _ in cols])
         for i, t in cols:
             if i % stride:
