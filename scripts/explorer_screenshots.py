@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from vae_studio.core import latent as L
+    from vae_studio.core import image_elbo
 
     from vae_studio.gui.style import apply_theme
     from vae_studio.gui.widgets.explorer import LatentExplorer
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     near = np.argsort(((mu[:, None] - mu[None]) ** 2).sum(-1), axis=1)[:, 1:11]
     pure = (labels[near] == labels[:, None]).all(1) & (labels != 1)
     images = data.test.images[snap2.probe_index].numpy() / 255.0
-    score = np.where(pure, L.neg_elbo_each(w.model(), images), np.inf)
+    score = np.where(pure, image_elbo.neg_elbo_each(w.model(), images), np.inf)
     i = int(np.argmin(score))
     x, y = (float(v) for v in w.projection.to_view(mu[i]))
     w.decode_at(x, y, w.map.nearest_point(x, y))
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
     w.map.vb.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
     w.tabs.setCurrentWidget(w.generation)
-    w.generation.tabs.setCurrentWidget(w.generation.manifold)
-    w.generation.manifold.refresh()
+    w.generation.manifold.side.setValue(20)
+    w.generation.show_page(w.generation.manifold)
     save(w, "screenshot-manifold.png")
 
     w.tabs.setCurrentIndex(2)
@@ -107,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     i = int(np.flatnonzero(snap10.probe_labels == 5)[0])
     w.set_z(snap10.probe_mu[i])
     w.tabs.setCurrentWidget(w.generation)
-    w.generation.tabs.setCurrentWidget(w.generation.traversal)
-    w.generation.traversal.refresh()
+    w.generation.show_page(w.generation.traversal)
     save(w, "screenshot-traversal.png")
     w.close()
     return 0

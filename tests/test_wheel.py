@@ -33,7 +33,8 @@ def test_wheel_carries_the_resources(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for member in ("vae_studio/resources/digits/digits-images-idx3-ubyte.gz",
                    "vae_studio/resources/digits/digits-labels-idx1-ubyte.gz",
-                   "vae_studio/resources/README.md", "vae_studio/core/trainer.py", "vae_studio/cli.py"):
+                   "vae_studio/resources/README.md", "vae_studio/core/trainer.py", "vae_studio/cli.py",
+                   "vae_studio/gui/widgets/explorer/panel.py"):
         assert member in names, member
     assert not any(n.startswith(("tests/", "scripts/")) for n in names)
     (ep,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]

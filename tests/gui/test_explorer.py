@@ -7,7 +7,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
-from vae_studio.core import latent as L
+from vae_studio.core import decoding
 from vae_studio.gui.widgets.explorer import LatentExplorer, measure_explorer
 
 WAIT_MS = 5000
@@ -93,7 +93,7 @@ def test_click_on_an_empty_spot_decodes_the_code_under_the_cursor(qtbot, make_ex
     assert np.allclose(z, xy, atol=1e-9)  # a 2-D dims view: z is the point under the cursor
     px, py = w.map.vb.viewPixelSize()
     assert abs(z[0] - x) <= px and abs(z[1] - y) <= py
-    expected = L.decode(w.model(), z)[0]
+    expected = decoding.decode(w.model(), z)[0]
     assert np.allclose(w.decoded_image(), expected, atol=1e-6)
     assert not np.allclose(w.decoded_image(), before)
     assert np.allclose(w.map.marker_position(), xy, atol=1e-6)
@@ -120,10 +120,10 @@ def test_click_on_a_point_shows_that_digit_beside_its_reconstruction(qtbot, make
     xy = click_view(qtbot, w, *pts[i])
     qtbot.waitUntil(lambda: w.original_view.image() is not None, timeout=WAIT_MS)
     assert not np.allclose(w.decoded_image(), before)
-    assert np.allclose(w.decoded_image(), L.decode(w.model(), xy)[0], atol=1e-6)
+    assert np.allclose(w.decoded_image(), decoding.decode(w.model(), xy)[0], atol=1e-6)
     original = data.test.images[snap2.probe_index[i]].numpy() / 255.0
     assert np.allclose(w.original_view.image(), original)
-    assert np.allclose(w.recon_view.image(), L.decode(w.model(), snap2.probe_mu[i])[0], atol=1e-6)
+    assert np.allclose(w.recon_view.image(), decoding.decode(w.model(), snap2.probe_mu[i])[0], atol=1e-6)
 
 
 def test_sliders_decode_live_and_move_the_marker(qtbot, make_explorer, snap2):
@@ -136,7 +136,7 @@ def test_sliders_decode_live_and_move_the_marker(qtbot, make_explorer, snap2):
     z = w.current_z()
     assert z[1] == pytest.approx(2.5)
     assert not np.allclose(w.decoded_image(), before)
-    assert np.allclose(w.decoded_image(), L.decode(w.model(), z)[0], atol=1e-6)
+    assert np.allclose(w.decoded_image(), decoding.decode(w.model(), z)[0], atol=1e-6)
     assert np.allclose(w.map.marker_position(), z, atol=1e-6)
     assert seen and np.allclose(seen[-1], w.decoded_image())
     qtbot.mouseClick(w.sliders.reset_button, Qt.MouseButton.LeftButton)
@@ -158,10 +158,10 @@ def test_pca_view_round_trips_and_decodes_with_the_chosen_class(qtbot, make_expl
         assert np.allclose(w.map.marker_position(), xy, atol=1e-5)
         off_plane = np.eye(4) - w.projection.matrix.T @ w.projection.matrix
         assert np.allclose(off_plane @ (z - w.projection.center), 0, atol=1e-9)  # the rest at the mean
-        assert np.allclose(w.decoded_image(), L.decode(w.model(), z, label=0)[0], atol=1e-6)
+        assert np.allclose(w.decoded_image(), decoding.decode(w.model(), z, label=0)[0], atol=1e-6)
     w.set_label(3)
-    assert np.allclose(w.decoded_image(), L.decode(w.model(), z, label=3)[0], atol=1e-6)
-    assert not np.allclose(w.decoded_image(), L.decode(w.model(), z, label=0)[0], atol=1e-3)
+    assert np.allclose(w.decoded_image(), decoding.decode(w.model(), z, label=3)[0], atol=1e-6)
+    assert not np.allclose(w.decoded_image(), decoding.decode(w.model(), z, label=0)[0], atol=1e-3)
     assert w.label_combo.isVisible() and w.label_combo.currentData() == 3
 
 
@@ -222,7 +222,7 @@ def test_draw_pad_encodes_what_is_drawn(qtbot, make_explorer, snap2):
     rows, cols = np.nonzero(x28 > 0.2)
     assert rows.max() - rows.min() >= 17  # a tall stroke, scaled to MNIST's 20-pixel box
     assert cols.max() - cols.min() <= 8  # and still a thin one
-    mu, logvar = L.encode(w.model(), x28)
+    mu, logvar = decoding.encode(w.model(), x28)
     assert np.allclose(w.drawn_posterior()[0], mu[0], atol=1e-6)
     mx, my = w.map.drawn_marker.getData()
     assert len(mx) == 1 and np.allclose([mx[0], my[0]], w.projection.to_view(mu[0]), atol=1e-5)
@@ -248,7 +248,7 @@ def test_hover_shows_a_live_preview(qtbot, make_explorer, snap2):
     assert len(hovered) == 1
     x, y, at = hovered[0]
     assert (at - pos).manhattanLength() <= 1  # the preview is of the point under the pointer
-    assert np.allclose(w.hover_view.image(), L.decode(w.model(), np.array([x, y]))[0], atol=1e-6)
+    assert np.allclose(w.hover_view.image(), decoding.decode(w.model(), np.array([x, y]))[0], atol=1e-6)
 
 
 def test_snapshots_update_the_same_items(qtbot, make_explorer, snap2):

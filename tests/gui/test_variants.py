@@ -3,7 +3,8 @@
 import dataclasses
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
 
 from vae_studio.core.config import ModelConfig
 from vae_studio.core.trainer import Snapshot
@@ -91,6 +92,12 @@ def test_conditional_panel_decodes_with_the_chosen_class_and_sweeps_labels(qtbot
         page.export_png(out)
         assert out.stat().st_size > 0
 
+    # another variant starts a new run: the label controls go at once, not at the next Train
+    pick_variant(qtbot, w, "beta")
+    assert not e.label_combo.isVisible()
+    assert not g.buttons[g.label_sweep].isVisible() and not g.buttons[g.style_transfer].isVisible()
+    assert g.tabs.currentWidget() not in (g.label_sweep, g.style_transfer)
+
 
 def test_beta_panel_changes_the_weight_the_trainer_applies_at_its_next_step(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=500))
@@ -166,6 +173,25 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     assert w.explorer.model() is not None
     np.testing.assert_allclose(w.explorer.map_xy(), first.snapshot.probe_mu[:, :2], atol=1e-6)
     np.testing.assert_allclose(w.loss_plot.curve_data()["smooth:neg_elbo"][1], first.history.smooth_array("neg_elbo"))
+
+    # Reset after Load: the explorer forgets the model, and the map keeps no half-erased points
+    viewport = w.explorer.map.plot.viewport()
+    qtbot.waitUntil(lambda: _on_screen(viewport) == _fresh(viewport), timeout=WAIT_MS)
+    click(qtbot, w.controls.reset_button)
+    assert w.explorer.model() is None and all(len(s.data) == 0 for s in w.explorer.map.scatters)
+    qtbot.waitUntil(lambda: _on_screen(viewport) == _fresh(viewport), timeout=WAIT_MS)
+
+
+def _on_screen(widget) -> QImage:
+    """What the screen shows of ``widget`` (the window's backing store, where an item that was
+    not repainted keeps its old pixels); ``widget.grab()`` would paint everything afresh."""
+    at = widget.mapTo(widget.window(), QPoint(0, 0))
+    shot = widget.screen().grabWindow(widget.window().winId(), at.x(), at.y(), widget.width(), widget.height())
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _fresh(widget) -> QImage:
+    return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
 
 
 def test_an_opened_run_joins_the_list_and_can_be_explored(qtbot, make_window, fast, tmp_path):

@@ -60,6 +60,31 @@ def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> 
     return int((var > threshold).sum()), var
 
 
+def posterior_sample(
+    mu: torch.Tensor, logvar: torch.Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``samples`` reparameterised draws z = mu + eps * sigma from q(z|x) = N(mu, diag(exp(logvar))),
+    (samples, B, D), and the standard normal eps behind them."""
+    eps = torch.randn((samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + eps * torch.exp(0.5 * logvar), eps
+
+
+def neg_elbo_per_image(
+    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, samples: int = 1, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The -ELBO's terms for each image of a batch: reconstruction (B,) averaged over ``samples``
+    draws of z, KL per dimension (B, D), and the posterior means (B, D). ``y``: the labels of a
+    conditional model, else None."""
+    mu, logvar = model.encode(x, y)
+    mu, logvar = mu.float(), logvar.float()
+    z, _ = posterior_sample(mu, logvar, samples, generator)
+    b = x.shape[0]
+    ys = None if y is None else y.repeat(samples)
+    xs = x.expand(samples, *x.shape).reshape(samples * b, *x.shape[1:])
+    rec = recon_nll(model.decode(z.reshape(samples * b, -1), ys), xs, model.cfg.likelihood, model.log_sigma)
+    return rec.view(samples, b).mean(0), kl_per_dim(mu, logvar), mu
+
+
 @torch.no_grad()
 def elbo(
     model: VAE,
@@ -70,17 +95,11 @@ def elbo(
 ) -> tuple[float, float, torch.Tensor, torch.Tensor]:
     """Mean recon and KL (nats per image), KL per dimension, and all posterior means."""
     device = torch.device(device)
-    log_sigma = model.log_sigma
     sums = torch.zeros(2, dtype=torch.float64, device=device)
     kl_dims = torch.zeros(model.cfg.latent_dim, dtype=torch.float64, device=device)
     mus = []
     for x, y in _batches(split, device, batch_size):
-        mu, logvar = model.encode(x, _labels(model, y))
-        mu, logvar = mu.float(), logvar.float()
-        eps = torch.randn(mu.shape, generator=generator, device=device, dtype=mu.dtype)
-        z = mu + eps * torch.exp(0.5 * logvar)
-        rec = recon_nll(model.decode(z, _labels(model, y)), x, model.cfg.likelihood, log_sigma)
-        kl_d = kl_per_dim(mu, logvar)
+        rec, kl_d, mu = neg_elbo_per_image(model, x, _labels(model, y), generator=generator)
         sums += torch.stack([rec.sum(), kl_d.sum()]).double()
         kl_dims += kl_d.sum(0).double()
         mus.append(mu.cpu())
@@ -112,9 +131,7 @@ def iwae_nll(
         b = x.shape[0]
         mu, logvar = model.encode(x, _labels(model, y))
         mu, logvar = mu.float(), logvar.float()
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn((k, *mu.shape), generator=generator, device=device, dtype=mu.dtype)
-        z = mu + eps * std  # (k, b, D)
+        z, eps = posterior_sample(mu, logvar, k, generator)  # (k, b, D)
         log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1)
         log_p_z = (-0.5 * (z.pow(2) + _LOG_2PI)).sum(-1)
         yk = None if not model.conditional else y.repeat(k)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.latent import center_like_mnist
+from ...core.drawing import center_like_mnist
 
 PAD = 280  # 10 screen pixels per MNIST pixel
 STROKE = 22  # MNIST strokes are 2-3 pixels wide at 28 x 28 after scaling to the 20-pixel box

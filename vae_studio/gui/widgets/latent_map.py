@@ -157,7 +157,7 @@ class LatentMapPlot(QWidget):
         for c, idx in enumerate(groups):
             _move_points(self._scatter(c), xy[idx, 0], xy[idx, 1])
         for item in self.scatters[len(groups):]:
-            item.clear()
+            _erase(item)
         if self._following:
             self._follow()
 
@@ -182,7 +182,7 @@ class LatentMapPlot(QWidget):
 
     def set_marker(self, xy: np.ndarray | None) -> None:
         if xy is None:
-            self.marker.clear()
+            _erase(self.marker)
         else:
             self.marker.setData([float(xy[0])], [float(xy[1])])
 
@@ -192,7 +192,7 @@ class LatentMapPlot(QWidget):
 
     def set_selected(self, xy: np.ndarray | None) -> None:
         if xy is None:
-            self.selected.clear()
+            _erase(self.selected)
         else:
             self.selected.setData([float(xy[0])], [float(xy[1])])
 
@@ -212,7 +212,7 @@ class LatentMapPlot(QWidget):
 
     def set_drawn(self, centre: np.ndarray | None, ellipse: np.ndarray | None) -> None:
         if centre is None:
-            self.drawn_marker.clear()
+            _erase(self.drawn_marker)
             self.drawn_ellipse.setData([], [])
             return
         self.drawn_marker.setData([float(centre[0])], [float(centre[1])])
@@ -280,7 +280,7 @@ class LatentMapPlot(QWidget):
     def clear(self) -> None:
         self._xy = np.zeros((0, 2), dtype=np.float32)
         for item in self.scatters:
-            item.clear()
+            _erase(item)
         self.set_marker(None)
         self.set_selected(None)
         self.set_paths(None, None)
@@ -326,6 +326,20 @@ class LatentMapPlot(QWidget):
         p = self.vb.mapSceneToView(pos)
         self.readout.setText(f"cursor  x = {p.x():+.2f}   y = {p.y():+.2f}")
         self.hovered.emit(float(p.x()), float(p.y()))
+
+
+def _erase(item: pg.ScatterPlotItem) -> None:
+    """``item.clear()`` that also erases the points from the screen.
+
+    ScatterPlotItem.clear empties its bounding rectangle without telling the scene first, so the
+    scene repaints only the new, empty rectangle and the old points stay on screen, half-erased
+    wherever something else happens to be redrawn.
+    """
+    if len(item.data) == 0:
+        return
+    item.prepareGeometryChange()
+    item.clear()
+    item.informViewBoundsChanged()
 
 
 def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:

@@ -84,6 +84,7 @@ class LatentSliders(QWidget):
         while self.rows:
             for w in self.rows.pop():
                 self.grid.removeWidget(w)
+                w.hide()  # gone from the screen now, not when the event loop deletes it
                 w.deleteLater()
         for r in range(d):
             name = QLabel()

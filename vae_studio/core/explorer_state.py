@@ -1,0 +1,394 @@
+"""What the latent explorer shows, as one plain object its views observe.
+
+The window hands this state snapshots and the held-out images behind them; the map, the sliders,
+the decode, draw and generate pages are views of it. A view changes the state through its
+methods and hears about every change through :meth:`ExplorerState.subscribe`, so no view
+needs to know another. Nothing here imports Qt: the same state can drive a notebook.
+
+Observers are called with a frozenset of the kinds of change (the ``CHANGE_*`` names below)
+after each call that changed something, once per call however many things it changed.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .decoding import CpuModel, decode, encode
+from .generate import interpolate
+from .image_elbo import neg_elbo, neg_elbo_each
+from .projection import Projection
+
+MODEL = "model"  # new weights or none: everything decoded is out of date
+CONFIG = "config"  # a new model configuration: latent size, conditional or not, classes
+POINTS = "points"  # the probe points' means, labels or their place on the map
+KL = "kl"  # KL per dimension
+PROJECTION = "projection"  # the 2-D view: its mode, its dimensions, a refit
+Z = "z"  # the current code
+SELECTION = "selection"  # the point clicked last
+HOVER = "hover"  # the code under the cursor
+LABEL = "label"  # the class a conditional model decodes with
+CLASSES = "classes"  # the class names
+CONDITIONAL = "conditional"  # whether label controls apply
+PROBES = "probes"  # the held-out images behind the points
+DRAWN = "drawn"  # the drawing and its posterior
+PATH = "path"  # interpolation endpoints or steps
+REGION = "region"  # the part of the view plane on screen
+VIEW = "view"  # the person chose another view (comes with PROJECTION): the map refits its range
+ALL = frozenset({MODEL, CONFIG, POINTS, KL, PROJECTION, Z, SELECTION, HOVER, LABEL, CLASSES, CONDITIONAL, PROBES, DRAWN,
+                 PATH, REGION, VIEW})
+
+VIEW_MODES = ("pca", "dims")
+TYPICAL_IMAGES = 1000  # held-out images behind the "typical -ELBO" a drawing is compared with
+
+
+class ExplorerState:
+    """The explorer's model and everything chosen in it: projection, current and clicked code,
+    label, drawing, interpolation path, visible region."""
+
+    def __init__(self) -> None:
+        self.cpu = CpuModel()
+        self._observers: list[Callable[[frozenset], None]] = []
+        self._pending: set[str] | None = None
+        self.class_names: tuple[str, ...] = tuple(str(i) for i in range(10))
+        self.variant: str | None = None  # what the window will train next, shown while there is no model
+        self.label = 0
+        self.probe_split = None
+        self._probe_images: np.ndarray | None = None
+        self._probe_key = None
+        self.path_steps = 10
+        self.drawing: np.ndarray | None = None  # (H, W) what the encoder sees of the pad; outlives a model
+        self._reset()
+
+    def _reset(self) -> None:
+        self.snapshot = None
+        self.projection: Projection | None = None
+        self.mu: np.ndarray | None = None  # (P, D) float32 probe means
+        self.labels: np.ndarray | None = None
+        self.xy = np.zeros((0, 2), dtype=np.float32)  # the probe points in the view
+        self.kl: np.ndarray | None = None
+        self.z: np.ndarray | None = None  # the current code, (D,) float64
+        self.clicked_z: np.ndarray | None = None
+        self.selected = -1  # the probe point clicked last, or -1
+        self.hover_z: np.ndarray | None = None
+        self.drawn: tuple[np.ndarray, np.ndarray] | None = None  # (mu, logvar) of the drawing
+        self.drawn_score: tuple[float, float, float] | None = None  # -ELBO, recon, KL
+        self.endpoints: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+        self.region: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._typical: tuple[int, float] | None = None
+
+    # -- observers ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[frozenset], None]) -> None:
+        self._observers.append(callback)
+
+    def unsubscribe(self, callback: Callable[[frozenset], None]) -> None:
+        self._observers.remove(callback)
+
+    @contextmanager
+    def _changes(self) -> Iterator[set]:
+        """Collect the kinds of change of one call, including nested ones; tell observers once."""
+        outer = self._pending is None
+        if outer:
+            self._pending = set()
+        try:
+            yield self._pending
+        finally:
+            if outer:
+                changed, self._pending = frozenset(self._pending), None
+                if changed:
+                    for callback in list(self._observers):
+                        callback(changed)
+
+    # -- what the views read -----------------------------------------------------------------
+    @property
+    def model(self):
+        return self.cpu.model
+
+    @property
+    def latent_dim(self) -> int:
+        return 0 if self.projection is None else self.projection.latent_dim
+
+    @property
+    def conditional(self) -> bool:
+        """Whether label controls apply: the shown model's own kind, or with no model shown, the
+        variant the window will train."""
+        if self.model is not None:
+            return bool(self.model.conditional)
+        return self.variant == "conditional"
+
+    @property
+    def num_classes(self) -> int:
+        return self.cpu.config.num_classes if self.cpu.config is not None else len(self.class_names)
+
+    def class_name(self, c: int) -> str:
+        return self.class_names[c] if 0 <= c < len(self.class_names) else str(c)
+
+    def decode_label(self) -> int | None:
+        """The label to decode with: the chosen class for a conditional model, else None."""
+        return self.label if self.model is not None and self.model.conditional else None
+
+    def decode(self, z: np.ndarray, label: int | None = None, own: bool = False) -> np.ndarray:
+        """(H, W) image for one code; ``own``: decode with ``label`` instead of the chosen class."""
+        return decode(self.model, z, label if own else self.decode_label())[0]
+
+    def base_z(self) -> np.ndarray | None:
+        """Where a view point takes its off-plane coordinates from: the sliders' code in a dims
+        view, the probe means' centre (None) in PCA."""
+        if self.projection is None or self.projection.mode == "pca" or self.z is None:
+            return None
+        return self.z
+
+    def view_to_latent(self, x: float, y: float) -> np.ndarray:
+        return self.projection.to_latent(np.array([x, y], dtype=np.float64), self.base_z())
+
+    def dims_by_kl(self) -> np.ndarray:
+        if self.kl is None or not self.kl.any():
+            return np.arange(self.latent_dim)
+        return np.argsort(-self.kl, kind="stable")
+
+    def probe_count(self) -> int:
+        if self._probe_images is None or self.labels is None:
+            return 0
+        return min(len(self._probe_images), len(self.labels))
+
+    def probe_image(self, i: int) -> np.ndarray | None:
+        if self._probe_images is None or not (0 <= i < len(self._probe_images)):
+            return None
+        return _as_float(self._probe_images[i])
+
+    def probe_examples(self, index) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out images behind map points ``index`` as floats in [0, 1] (N, H, W), and their labels."""
+        index = np.asarray(index, dtype=int)
+        return _as_float(self._probe_images[index]), np.asarray(self.labels)[index]
+
+    def default_endpoints(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Interpolation ends before any are picked: the mean codes of the first two classes."""
+        if self.mu is None or len(self.mu) == 0:
+            return None
+        classes = np.unique(self.labels)
+        if len(classes) < 2:
+            return self.mu[0].astype(np.float64), self.mu[-1].astype(np.float64)
+        return tuple(self.mu[self.labels == c].mean(0).astype(np.float64) for c in classes[:2])
+
+    def path_ends(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The interpolation's ends: those picked, the default for any not picked."""
+        a, b = self.endpoints
+        if a is None or b is None:
+            default = self.default_endpoints()
+            if default is None:
+                return None
+            a = default[0] if a is None else a
+            b = default[1] if b is None else b
+        if len(a) != self.latent_dim or len(b) != self.latent_dim:
+            return None
+        return a, b
+
+    def path_codes(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The interpolation's codes, straight and spherical, (steps, D) each; None before a model."""
+        ends = self.path_ends()
+        if ends is None:
+            return None
+        return interpolate(*ends, self.path_steps, "linear"), interpolate(*ends, self.path_steps, "slerp")
+
+    def typical_neg_elbo(self) -> float | None:
+        """The held-out digits' median -ELBO under the current weights (computed once a snapshot)."""
+        snap = self.snapshot
+        if snap is None or self._probe_images is None or len(self._probe_images) != len(snap.probe_labels):
+            return None
+        if self._typical is None or self._typical[0] != snap.step:
+            x = _as_float(self._probe_images[:TYPICAL_IMAGES])
+            vals = neg_elbo_each(self.model, x, np.asarray(snap.probe_labels[:TYPICAL_IMAGES]))
+            self._typical = (snap.step, float(np.median(vals)))
+        return self._typical[1]
+
+    # -- what the window sets ----------------------------------------------------------------
+    def set_class_names(self, names) -> None:
+        with self._changes() as ch:
+            self.class_names = tuple(str(n) for n in names)
+            ch.add(CLASSES)
+
+    def set_variant(self, variant: str | None) -> None:
+        """The variant the window will train next: with no model shown, its label controls."""
+        with self._changes() as ch:
+            before = self.conditional
+            self.variant = variant
+            if self.conditional != before:
+                ch.add(CONDITIONAL)
+
+    def set_probe_split(self, split) -> None:
+        """The held-out split the snapshots' ``probe_index`` points into (a core ``Split``)."""
+        with self._changes() as ch:
+            self.probe_split = split
+            self._probe_key = None
+            if self.snapshot is not None and self._sync_probe_images():
+                ch.add(PROBES)
+
+    def set_probe_images(self, images: np.ndarray | None) -> None:
+        """The probe images themselves, (P, H, W) uint8 or float in [0, 1], row i behind point i."""
+        with self._changes() as ch:
+            self.probe_split = None
+            self._probe_images = None if images is None else np.asarray(images)
+            self._probe_key = "given"
+            self._typical = None
+            ch.add(PROBES)
+
+    def set_snapshot(self, snapshot) -> None:
+        """Show a trainer ``Snapshot``: new weights in the CPU copy, new probe means, KL, view."""
+        with self._changes() as ch:
+            cfg = snapshot.model_config
+            rebuilt = self.cpu.load(cfg, snapshot.state)
+            if rebuilt or self.projection is None or self.projection.latent_dim != cfg.latent_dim:
+                self._configure(cfg, ch)
+            self.snapshot = snapshot
+            self.mu = np.asarray(snapshot.probe_mu, dtype=np.float32)
+            self.labels = np.asarray(snapshot.probe_labels)
+            kl = np.asarray(snapshot.kl_per_dim, dtype=np.float64).reshape(-1)
+            self.kl = kl if len(kl) == cfg.latent_dim else None
+            if self._sync_probe_images():
+                ch.add(PROBES)
+            self.projection.fit(self.mu)
+            self.xy = self.projection.to_view(self.mu)
+            self._encode_drawing(ch)
+            ch.update({MODEL, POINTS, KL, PROJECTION})
+
+    def clear(self) -> None:
+        """Forget the model and everything chosen in it: for a new run or another dataset."""
+        with self._changes() as ch:
+            self.cpu.clear()
+            self._reset()
+            if self._probe_key != "given":  # images handed over directly outlive a clear
+                self._probe_key = None
+            ch.update(ALL)
+
+    def _configure(self, cfg, ch: set) -> None:
+        d = cfg.latent_dim
+        self.projection = Projection(d, mode="pca" if d > 2 else "dims")
+        self.z = np.zeros(d)
+        self.clicked_z = None
+        self.selected = -1
+        self.hover_z = None
+        self.drawn = self.drawn_score = None
+        self.endpoints = (None, None)
+        self._typical = None
+        if len(self.class_names) < cfg.num_classes:
+            self.class_names = tuple(str(i) for i in range(cfg.num_classes))
+        self.label = min(self.label, max(0, cfg.num_classes - 1))
+        ch.update({CONFIG, Z, SELECTION, HOVER, DRAWN, PATH, CLASSES, CONDITIONAL, LABEL})
+
+    def _sync_probe_images(self) -> bool:
+        if self._probe_key == "given" or self.probe_split is None:
+            return False
+        index = np.asarray(self.snapshot.probe_index)
+        key = (id(self.probe_split), index.tobytes())
+        if key == self._probe_key:
+            return False
+        imgs = self.probe_split.images
+        self._probe_images = np.asarray(imgs[index].numpy() if hasattr(imgs, "numpy") else imgs[index])
+        self._probe_key = key
+        self._typical = None
+        return True
+
+    # -- what the views set ------------------------------------------------------------------
+    def set_label(self, label: int) -> bool:
+        """Conditional models: decode everything as class ``label``. True when it changed."""
+        label = int(label)
+        if label == self.label:
+            return False
+        with self._changes() as ch:
+            self.label = label
+            self._encode_drawing(ch)
+            ch.add(LABEL)
+        return True
+
+    def set_view(self, mode: str, dims: tuple[int, int] | None = None) -> None:
+        """``mode`` 'pca' or 'dims'; ``dims`` the 0-based dimensions of a dims view."""
+        if mode not in VIEW_MODES:
+            raise ValueError(f"mode must be one of {', '.join(VIEW_MODES)} (got {mode!r})")
+        if self.projection is None:
+            return
+        with self._changes() as ch:
+            if mode == "dims":
+                self.projection.set_dims(*(dims if dims is not None else self.projection.dims))
+            else:
+                self.projection.set_mode("pca", self.mu)
+            if self.mu is not None:
+                self.xy = self.projection.to_view(self.mu)
+            ch.update({PROJECTION, POINTS, VIEW})
+
+    def set_z(self, z: np.ndarray) -> None:
+        """Make ``z`` (D,) the current code, as the sliders do."""
+        if self.projection is None:
+            return
+        with self._changes() as ch:
+            self.z = np.asarray(z, dtype=np.float64).reshape(-1).copy()
+            ch.add(Z)
+
+    def click(self, x: float, y: float, index: int = -1) -> None:
+        """A click at view point (x, y); ``index`` the probe point clicked, or -1 for empty space.
+
+        The code is the view's inverse: in a dims view the two dims come from the click and the
+        rest from the current code; in PCA the other components sit at the probe set's mean.
+        """
+        if self.projection is None or self.model is None:
+            return
+        with self._changes() as ch:
+            z = self.view_to_latent(x, y)
+            self.clicked_z = z.copy()
+            self.selected = int(index)
+            self.z = z
+            ch.update({Z, SELECTION})
+
+    def take_clicked(self) -> None:
+        if self.clicked_z is not None:
+            self.set_z(self.clicked_z)
+
+    def hover(self, x: float, y: float) -> None:
+        if self.projection is None or self.model is None:
+            return
+        with self._changes() as ch:
+            self.hover_z = self.view_to_latent(x, y)
+            ch.add(HOVER)
+
+    def set_region(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        region = ((float(x_range[0]), float(x_range[1])), (float(y_range[0]), float(y_range[1])))
+        if region == self.region:
+            return
+        with self._changes() as ch:
+            self.region = region
+            ch.add(REGION)
+
+    def set_endpoints(self, a: np.ndarray | None, b: np.ndarray | None) -> None:
+        with self._changes() as ch:
+            self.endpoints = tuple(None if e is None else np.asarray(e, dtype=np.float64).reshape(-1).copy() for e in (a, b))
+            ch.add(PATH)
+
+    def set_path_steps(self, steps: int) -> None:
+        with self._changes() as ch:
+            self.path_steps = int(steps)
+            ch.add(PATH)
+
+    def set_drawing(self, image: np.ndarray | None) -> None:
+        """What the encoder sees of the draw pad, (H, W) in [0, 1]; an empty one removes it."""
+        with self._changes() as ch:
+            a = None if image is None else np.asarray(image, dtype=np.float32)
+            self.drawing = a if a is not None and a.any() else None
+            self._encode_drawing(ch)
+            ch.add(DRAWN)
+
+    def _encode_drawing(self, ch: set) -> None:
+        if self.drawing is None or self.model is None:
+            if self.drawn is not None:
+                self.drawn = self.drawn_score = None
+                ch.add(DRAWN)
+            return
+        label = self.decode_label()
+        mu, logvar = encode(self.model, self.drawing, label)
+        self.drawn = (mu[0].astype(np.float64), logvar[0].astype(np.float64))
+        self.drawn_score = neg_elbo(self.model, self.drawing, label)
+        ch.add(DRAWN)
+
+
+def _as_float(images: np.ndarray) -> np.ndarray:
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)

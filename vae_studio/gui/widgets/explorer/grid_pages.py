@@ -1,0 +1,319 @@
+"""Generated pictures: prior samples, the latent manifold, traversals, interpolations.
+
+Each page is a view of the explorer's state: it decodes with the state's CPU model and can be
+saved as a PNG. A change the page depends on only marks it stale; the generate panel redraws
+the page on screen.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from ....core import explorer_state as S
+from ....core.atomic import atomic_write
+from ....core.decoding import decode
+from ....core.generate import manifold_codes, prior_samples, tile, traversal_grid
+from ..latent_sliders import INACTIVE_KL
+from .grid_view import GridView
+
+PADDING = 2
+MAX_TRAVERSAL_ROWS = 16
+TRAVERSAL_SPAN = 3.0
+
+
+def grid_to_png(grid: np.ndarray) -> bytes:
+    """A float picture in [0, 1], (H, W), as 8-bit grey PNG bytes."""
+    a = np.ascontiguousarray(np.clip(np.round(np.asarray(grid) * 255.0), 0, 255).astype(np.uint8))
+    h, w = a.shape
+    img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not img.save(buf, "PNG"):
+        raise OSError("could not encode the picture as PNG")
+    buf.close()
+    return bytes(data.data())
+
+
+def save_png(grid: np.ndarray, path: str | os.PathLike) -> None:
+    data = grid_to_png(grid)
+    with atomic_write(path) as f:  # never a half-written file, even if the disk fills up
+        f.write(data)
+
+
+class GridPage(QWidget):
+    """One generated picture: controls, the picture with its row and column names, an export."""
+
+    title = ""
+    tab_title = ""  # a shorter name for the page selector, where the title is long
+    caption = ""  # one line under the selector
+    details = ""  # the longer explanation, as the caption's tooltip
+    file_stem = "grid"
+    padding = PADDING
+    depends_on = frozenset({S.MODEL, S.LABEL, S.CLASSES})  # the kinds of change that make it stale
+
+    def __init__(self, state: S.ExplorerState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.grid: np.ndarray | None = None
+        self.images: np.ndarray | None = None
+        self.stale = True
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(3)
+        cap = QLabel(self.caption)
+        cap.setObjectName("caption")
+        cap.setWordWrap(True)
+        cap.setToolTip(self.details or self.caption)
+        layout.addWidget(cap)
+        self.controls = QHBoxLayout()
+        self.controls.setSpacing(6)
+        layout.addLayout(self.controls)
+        self.view = GridView("Train a model to generate.")
+        layout.addWidget(self.view, 1)
+        bottom = QHBoxLayout()
+        self.status = QLabel("")
+        self.status.setObjectName("caption")
+        self.status.setWordWrap(True)  # a long line would otherwise widen the whole panel
+        bottom.addWidget(self.status, 1)
+        self.export_button = QPushButton("Export PNG…")
+        self.export_button.setToolTip("Save this picture at its native resolution (one pixel per pixel) as a PNG file")
+        self.export_button.clicked.connect(self._ask_export)
+        bottom.addWidget(self.export_button)
+        layout.addLayout(bottom)
+
+    def add_spin(self, label: str, lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+        lab = QLabel(label)
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setValue(value)
+        for w in (lab, spin):
+            w.setToolTip(tip)
+        self.controls.addWidget(lab)
+        self.controls.addWidget(spin)
+        spin.valueChanged.connect(lambda _=0: self.refresh())
+        return spin
+
+    def on_state(self, changed: frozenset) -> None:
+        if changed & self.depends_on:
+            self.stale = True
+
+    def compute(self, model) -> tuple[np.ndarray, int, list, list]:
+        """(images, images per row, row names, column names)."""
+        raise NotImplementedError
+
+    def unavailable(self, model) -> str | None:
+        """Why this page cannot draw for ``model``, or None when it can."""
+        return None
+
+    def refresh(self) -> None:
+        model = self.state.model
+        why = "Train a model to generate." if model is None else self.unavailable(model)
+        if why:
+            self._show_nothing(why)
+            return
+        images, nrow, rows, cols = self.compute(model)
+        if len(images) == 0:
+            self._show_nothing("Nothing to show yet.")
+            return
+        self.images = images
+        self.grid = tile(images, nrow, padding=self.padding)
+        h, w = images.shape[-2:]
+        self.view.set_grid(self.grid, -(-len(images) // nrow), nrow, (h, w), self.padding, rows, cols)
+        self.status.setText(self.describe(images, nrow))
+        self.stale = False
+
+    def _show_nothing(self, why: str) -> None:
+        self.grid = self.images = None
+        self.view.clear()
+        self.view.set_placeholder(why)
+        self.status.setText(why)
+        self.stale = False
+
+    def describe(self, images: np.ndarray, nrow: int) -> str:
+        return f"{len(images) // nrow} × {nrow} images"
+
+    def export_png(self, path: str | os.PathLike) -> None:
+        if self.grid is None or self.stale:
+            self.refresh()
+        if self.grid is None:
+            raise ValueError("nothing to export yet: train a model first")
+        save_png(self.grid, path)
+
+    def _ask_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title}", f"{self.file_stem}.png", "PNG images (*.png)")
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            try:
+                self.export_png(path)
+            except (OSError, ValueError) as exc:
+                self.status.setText(f"Could not save {os.path.basename(path)}: {exc}")
+            else:
+                self.status.setText(f"Saved {os.path.basename(path)}")
+
+
+class PriorPage(GridPage):
+    title = "Prior samples"
+    tab_title = "Samples"
+    file_stem = "prior-samples"
+    caption = "Draws from the prior N(0, I), decoded: how the VAE makes new digits."
+    details = (
+        "Codes drawn from the prior z ~ N(0, I) and decoded. This is how the VAE generates new digits; "
+        "blurry or odd ones show where the prior puts mass that the encoder never used."
+    )
+
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.side = self.add_spin("Grid", 2, 16, 8, "Images per side: the grid is side × side")
+        self.seed = self.add_spin("Seed", 0, 99_999, 0, "Same seed, same codes: watch the same samples improve as training goes on")
+        new = QPushButton("New samples")
+        new.setToolTip("Draw a new set of codes (next seed)")
+        new.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        self.controls.addWidget(new)
+        self.controls.addStretch(1)
+
+    def compute(self, model):
+        n = self.side.value()
+        return prior_samples(model, n * n, self.state.decode_label(), seed=self.seed.value()), n, [], []
+
+
+class ManifoldPage(GridPage):
+    title = "Latent manifold"
+    tab_title = "Manifold"
+    file_stem = "latent-manifold"
+    padding = 0  # one continuous picture of the decoder's output across the plane
+    caption = "The map's visible region decoded on a grid: pan or zoom the map."
+    details = (
+        "The map's visible region cut into a regular grid, each cell decoded (Kingma & Welling's figure). "
+        "Pan or zoom the map to change the region. Directions off the map's plane are held at the map's base point."
+    )
+    depends_on = GridPage.depends_on | {S.PROJECTION, S.REGION}
+
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.side = self.add_spin("Grid", 4, 40, 12, "Cells per side of the decoded grid")
+        self.controls.addStretch(1)
+        self.region = ((-3.0, 3.0), (-3.0, 3.0))
+
+    def on_state(self, changed):
+        super().on_state(changed)
+        p = self.state.projection
+        if S.Z in changed and p is not None and p.mode == "dims":
+            self.stale = True  # its off-plane dims follow the sliders
+
+    def compute(self, model):
+        n = self.side.value()
+        self.region = self.state.region or ((-3.0, 3.0), (-3.0, 3.0))
+        codes = manifold_codes(self.state.projection, *self.region, n, self.state.base_z())
+        return decode(model, codes, self.state.decode_label()), n, [], []
+
+    def describe(self, images, nrow):
+        (x0, x1), (y0, y1) = self.region
+        return f"{nrow} × {nrow} over x ∈ [{x0:.2f}, {x1:.2f}], y ∈ [{y0:.2f}, {y1:.2f}]"
+
+
+class TraversalPage(GridPage):
+    title = "Traversals"
+    tab_title = "Traversals"
+    file_stem = "latent-traversal"
+    caption = "Each row moves one dimension from −3 to +3; the rest stay at the current z."
+    details = (
+        "Each row sweeps one dimension from −3 to +3 while the others keep the current point's values. "
+        "Rows are sorted by KL (the number after the name, in nats); an inactive dimension gives a row of identical digits."
+    )
+    depends_on = GridPage.depends_on | {S.Z, S.KL}
+
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.steps = self.add_spin("Steps", 3, 21, 9, "Images per row, evenly spaced from −3 to +3")
+        self.active_only = QCheckBox("Active dimensions only")
+        self.active_only.setToolTip(f"Hide dimensions whose KL is below {INACTIVE_KL} nats (the decoder ignores them)")
+        self.active_only.setChecked(True)
+        self.active_only.toggled.connect(lambda _=False: self.refresh())
+        self.controls.addWidget(self.active_only)
+        self.controls.addStretch(1)
+
+    def dims(self) -> list[int]:
+        order = list(self.state.dims_by_kl())
+        kl = self.state.kl
+        if self.active_only.isChecked() and kl is not None and kl.any():
+            active = [d for d in order if kl[d] >= INACTIVE_KL]
+            order = active or order[:1]
+        # beyond this the rows get too thin to see; the most informative dimensions come first
+        return order[:MAX_TRAVERSAL_ROWS]
+
+    def compute(self, model):
+        steps = self.steps.value()
+        dims = self.dims()
+        z = self.state.z if self.state.z is not None else np.zeros(model.cfg.latent_dim)
+        images = traversal_grid(model, z, dims, steps, TRAVERSAL_SPAN, self.state.decode_label())
+        kl = self.state.kl
+        rows = [f"z{d + 1}" + (f"  {kl[d]:.1f}" if kl is not None and kl.any() else "") for d in dims]
+        cols = [f"{v:+.1f}" for v in np.linspace(-TRAVERSAL_SPAN, TRAVERSAL_SPAN, steps)]
+        return images, steps, rows, cols
+
+    def describe(self, images, nrow):
+        rows, d = len(images) // nrow, self.state.latent_dim
+        which = f"{rows} dimensions" if rows == d else f"{rows} of {d} dimensions, most KL first"
+        return f"{which} × {nrow} steps; row names: dimension, KL in nats"
+
+
+class InterpolationPage(GridPage):
+    title = "Interpolation"
+    tab_title = "Interpolation"
+    file_stem = "interpolation"
+    caption = "A to B on a straight line (top) and on the great circle, slerp (bottom)."
+    details = (
+        "From point A to point B: the top row moves in a straight line, the bottom row along the great "
+        "circle (slerp), which keeps the code's length typical of the prior. Both paths are drawn on the map."
+    )
+    depends_on = GridPage.depends_on | {S.PATH, S.POINTS}
+
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.set_a = QPushButton("A = current point")
+        self.set_a.setToolTip("Start at the point decoded now (click the map or move the sliders first)")
+        self.set_b = QPushButton("B = current point")
+        self.set_b.setToolTip("End at the point decoded now")
+        self.set_a.clicked.connect(lambda: self.set_endpoints(self.state.z, self.state.endpoints[1]))
+        self.set_b.clicked.connect(lambda: self.set_endpoints(self.state.endpoints[0], self.state.z))
+        self.controls.addWidget(self.set_a)
+        self.controls.addWidget(self.set_b)
+        self.steps = self.add_spin("Steps", 3, 24, state.path_steps, "Images from A to B, both ends included")
+        self.steps.valueChanged.connect(self.state.set_path_steps)
+        self.controls.addStretch(1)
+
+    @property
+    def a(self) -> np.ndarray | None:
+        return self.state.endpoints[0]
+
+    @property
+    def b(self) -> np.ndarray | None:
+        return self.state.endpoints[1]
+
+    def set_endpoints(self, a: np.ndarray | None, b: np.ndarray | None) -> None:
+        self.state.set_endpoints(a, b)
+        self.refresh()
+
+    def endpoints(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.state.path_ends()
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.state.path_codes()
+
+    def compute(self, model):
+        codes = self.codes()
+        n = self.state.path_steps
+        if codes is None:
+            return np.zeros((0, *model.cfg.image_shape[1:]), dtype=np.float32), n, [], []
+        lin, sl = codes
+        images = decode(model, np.vstack([lin, sl]), self.state.decode_label())
+        cols = ["A"] + [""] * (n - 2) + ["B"]
+        return images, n, ["linear", "slerp"], cols
+
