@@ -111,7 +111,7 @@ def gui_figures(epochs: int | None, quick: bool) -> dict:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from instruments import measure
         from vae_studio.core.settings import RunSettings
-        from vae_studio.gui.widgets.explorer import measure_explorer
+        from instruments.explorer_measure import measure_explorer
     except Exception as exc:  # headless servers without Qt still get the other figures
         return {"gui_skipped": f"Qt unavailable: {exc}"}
     settings = RunSettings(epochs=epochs or RunSettings().epochs, device="cpu", hidden=(64,) if quick else (400,))

@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=60, help="planned epochs (the bar shows progress towards them)")
     p.add_argument("--pause-at", type=int, default=25, help="epoch at which to pause and take the picture")
     p.add_argument("--latent-dim", type=int, default=2)
-    p.add_argument("--size", default="1500x950")
+    p.add_argument("--size", default="1280x800")
     p.add_argument("--variant", default="vanilla")
     args = p.parse_args(argv)
 
@@ -58,14 +58,15 @@ def main(argv=None) -> int:
     window.show()
     loop = QEventLoop()
 
-    def check(v):
-        if v.epoch >= args.pause_at:
+    def check(aspects):
+        v = window.session.current.last_validation
+        if "history" in aspects and v is not None and v.epoch >= args.pause_at:
             window.session.pause()
             loop.quit()
 
-    window.session.validated.connect(check)
     QTimer.singleShot(240_000, loop.quit)
     window.train()
+    window.session.current.changed.connect(check)
     loop.exec()
     # let the last snapshot and the redraw timer land, then show a decoded point
     settle = QEventLoop()

@@ -1,5 +1,8 @@
 """The latent explorer driven with real mouse events: clicks decode, sliders, PCA, grids, drawing."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
@@ -8,7 +11,10 @@ from PySide6.QtWidgets import QApplication
 
 from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
 from vae_studio.core import decoding
-from vae_studio.gui.widgets.explorer import LatentExplorer, measure_explorer
+from vae_studio.gui.widgets.explorer import LatentExplorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from instruments.explorer_measure import measure_explorer  # noqa: E402
 
 WAIT_MS = 5000
 

@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         self._plot_clock.start()
 
         self._restore_settings()
+        self.explorer.set_variant(self.controls.settings().variant)
+        self._on_settings_changed()  # the device line
         self._on_current_changed(self.session.current)
         self._offer_restore()
 
@@ -227,8 +229,7 @@ class MainWindow(QMainWindow):
     def _on_variant_switched(self, variant: str) -> None:
         s = self.session
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
-        if hasattr(self.explorer, "set_variant"):
-            self.explorer.set_variant(variant)
+        self.explorer.set_variant(variant)
         if s.busy or not s.has_model:
             return
         # another variant is another model: keep the trained one in the run list, start afresh

@@ -23,7 +23,7 @@ from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.data import load_dataset
 from ..core.device import resolve_device
 from ..core.errors import VaeStudioError, for_window
-from ..core.latent import snapshot_of
+from ..core.snapshots import snapshot_of
 from ..core.remote import RemoteTrainer, warm_up
 from ..core.settings import RunSettings, problems
 from ..core.trainer import checked_beta

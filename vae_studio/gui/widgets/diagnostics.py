@@ -79,7 +79,8 @@ class DiagnosticsPanel(QWidget):
         )
         self.free_bits_line.hide()
         self.plot.addItem(self.free_bits_line)
-        self.empty = pg.TextItem("KL per dimension appears after the first epoch", color=INACTIVE_COLOR, anchor=(0.5, 0.5))
+        # broken over lines: the chart is a third of the window wide, and the text must fit it whole
+        self.empty = pg.TextItem("KL per dimension\nappears with the\nfirst snapshot", color=INACTIVE_COLOR, anchor=(0.5, 0.5))
         self.plot.addItem(self.empty)
         self.empty.setPos(0.5, 0.5)
         self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)

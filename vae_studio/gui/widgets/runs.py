@@ -91,13 +91,13 @@ class RunsPanel(QWidget):
         self.plot.setLabel("left", "−ELBO", units="nats / image")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "training step")
-        self.plot.setTitle("−ELBO of the selected runs · lines: training, smoothed · dots: held out", size="9pt")
+        self.plot.setTitle("−ELBO · lines: training, smoothed · dots: held out", size="9pt")
         add_grid(self.plot)
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush())
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush(), colCount=3)
         cache_static_parts(self.plot)
-        rl.addWidget(self.graphics, 3)
+        self.graphics.setMinimumHeight(150)
 
         bar = QHBoxLayout()
         head = QLabel("Held-out figures")
@@ -118,7 +118,6 @@ class RunsPanel(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("caption")
         bar.addWidget(self.status, 1)
-        rl.addLayout(bar)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -133,7 +132,20 @@ class RunsPanel(QWidget):
             "better.\n−ELBO = recon + KL; IWAE NLL is a tighter bound on −log p(x); active units: dimensions "
             "whose encoder mean varies over the data."
         )
-        rl.addWidget(self.table, 2)
+        self.table.setMinimumHeight(self._table_height(2))
+        figures = QWidget()
+        fl = QVBoxLayout(figures)
+        fl.setContentsMargins(0, 0, 0, 0)
+        fl.setSpacing(4)
+        fl.addLayout(bar)
+        fl.addWidget(self.table, 1)
+        # the curves and the figures share the height; the person can give either more
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.graphics)
+        self.right_splitter.addWidget(figures)
+        self.right_splitter.setChildrenCollapsible(False)
+        self.right_splitter.setSizes([300, 200])
+        rl.addWidget(self.right_splitter, 1)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
@@ -173,6 +185,10 @@ class RunsPanel(QWidget):
     def table_rows(self) -> list[list[str]]:
         return [[self.table.item(r, c).text() if self.table.item(r, c) else "" for c in range(self.table.columnCount())]
                 for r in range(self.table.rowCount())]
+
+    def _table_height(self, rows: int) -> int:
+        header = self.table.horizontalHeader().sizeHint().height()
+        return header + rows * self.table.verticalHeader().defaultSectionSize() + 2 * self.table.frameWidth() + 2
 
     @staticmethod
     def _item_text(run, mark: str) -> str:

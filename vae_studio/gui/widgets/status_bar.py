@@ -79,7 +79,7 @@ class StatusFields:
             p = run.progress
             planned = p.epochs if p is not None else run.settings.epochs
             epoch = run.epoch
-            if p is not None and state.busy:
+            if p is not None and state.busy and state != RunState.PAUSED:
                 eta = format_eta(self.eta.update(p.eta, p.samples_per_s))
                 rate = f"{p.samples_per_s:,.0f} img/s"
             else:

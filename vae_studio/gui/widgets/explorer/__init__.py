@@ -12,7 +12,6 @@
 - ``measure``: timing a click and a map update.
 """
 
-from .measure import measure_explorer
 from .panel import LatentExplorer
 
-__all__ = ["LatentExplorer", "measure_explorer"]
+__all__ = ["LatentExplorer"]

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
-from .panel import LatentExplorer
+from vae_studio.gui.widgets.explorer.panel import LatentExplorer
 
 
 def measure_explorer(snapshot, n_points: int = 5000, clicks: int = 60, updates: int = 15, seed: int = 0) -> dict:
