@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+SMOKE = Path(__file__).resolve().parents[1] / "scripts" / "instruments" / "smoke.py"  # an instrument, not in the wheel
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -73,7 +75,7 @@ def test_installed_wheel_trains_away_from_the_source_tree(fresh_env, tmp_path):
 def test_installed_wheel_runs_the_window_smoke_test(fresh_env, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["QT_QPA_PLATFORM"] = "offscreen"
-    r = subprocess.run([str(fresh_env), "-m", "vae_studio.gui.smoke", str(tmp_path / "shot.png")],
+    r = subprocess.run([str(fresh_env), str(SMOKE), str(tmp_path / "shot.png")],
                        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     assert lines and json.loads(lines[-1])["ok"] and r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:]

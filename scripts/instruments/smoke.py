@@ -1,7 +1,7 @@
 """A whole-window smoke run, as a person would do it: press Train, wait for the run to finish,
 click the latent map, drag a slider, save a screenshot.
 
-    python -m vae_studio.gui.smoke OUT.png
+    python scripts/instruments/smoke.py OUT.png
 
 It runs on whatever Qt platform is set (offscreen, or a real X11 window with
 QT_QPA_PLATFORM=xcb), prints one JSON line of what it saw, and exits non-zero when a step did
@@ -85,7 +85,7 @@ def run_smoke(out: Path, epochs: int = 3, timeout_s: float = 120.0) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m vae_studio.gui.smoke OUT.png", file=sys.stderr)
+        print("usage: python scripts/instruments/smoke.py OUT.png", file=sys.stderr)
         return 2
     result = run_smoke(Path(argv[0]))
     print(json.dumps(result))
