@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..history import LossBuffers, nats_to_bits_per_dim
 from .plot_parts import add_grid, cache_static_parts, legend_brush
@@ -45,6 +45,9 @@ class LossPlot(QWidget):
         title.setObjectName("sectionTitle")
         self.readout = QLabel("Press Train to start: the curves appear here as the model learns.")
         self.readout.setObjectName("readout")
+        # the figures wrap rather than widen the window: a long readout must never push it past the screen
+        self.readout.setWordWrap(True)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Show the loss axis on a logarithmic scale, to see late, small improvements")

@@ -97,7 +97,7 @@ class RunsPanel(QWidget):
         self.plot.setDownsampling(auto=True, mode="peak")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush(), colCount=3)
         cache_static_parts(self.plot)
-        self.graphics.setMinimumHeight(150)
+        self.graphics.setMinimumHeight(130)
 
         bar = QHBoxLayout()
         head = QLabel("Held-out figures")
@@ -132,6 +132,7 @@ class RunsPanel(QWidget):
             "better.\n−ELBO = recon + KL; IWAE NLL is a tighter bound on −log p(x); active units: dimensions "
             "whose encoder mean varies over the data."
         )
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)  # compact rows
         self.table.setMinimumHeight(self._table_height(2))
         figures = QWidget()
         fl = QVBoxLayout(figures)
@@ -268,6 +269,8 @@ class RunsPanel(QWidget):
         k = self.k_spin.value()
         runs = [r for r in (self.session.run(i) for i in self.selected_ids()) if r is not None]
         self.table.setRowCount(len(runs))
+        # up to three runs are always in view; more scroll
+        self.table.setMinimumHeight(self._table_height(max(2, min(len(runs), 3))))
         self.table.setHorizontalHeaderItem(4, QTableWidgetItem(f"IWAE NLL (k={k})"))
         waiting = 0
         for row, run in enumerate(runs):
