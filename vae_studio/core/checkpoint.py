@@ -77,6 +77,8 @@ def save_checkpoint(path: str | os.PathLike, bundle: dict) -> Path:
             torch.save(bundle, f)
     except OSError as exc:
         raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}; nothing was overwritten") from None
+    except RuntimeError as exc:  # PyTorch's zip writer reports a failed write (a full disk) so
+        raise CheckpointError(f"cannot save to {path}: {_short(exc)}; nothing was overwritten") from None
     return path
 
 
