@@ -2,7 +2,12 @@
 
 Every bad argument ends in one line on stderr and exit status 2; a failure during the work (a
 dataset that cannot be read, a non-finite loss) in one line and status 1 or 2. Never a traceback,
-unless VAE_STUDIO_DEBUG is set.
+unless VAE_STUDIO_DEBUG is set: an error nobody foresaw is one line too, and its traceback goes
+to the log file that line names.
+
+Numbers are bounded here, at the edge, to what the engine can hold: a value that passed argparse
+but overflowed later inside PyTorch or NumPy would surface as an internal error, or as a long run
+that fails at its first step.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from pathlib import Path
 from . import __version__
 
 EXIT_USAGE = 2
+MAX_SEED = 2**63 - 1  # what TrainConfig and torch.Generator.manual_seed accept
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1_000_000
+MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,28 +36,32 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(kind, name: str, lo=None, hi=None, lo_open=False):
     def parse(text: str):
+        shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
         try:
             value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {shown}") from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{name} must be finite, not {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} must be finite, not {shown}")
         if lo is not None and (value <= lo if lo_open else value < lo):
-            raise argparse.ArgumentTypeError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {text})")
+            raise argparse.ArgumentTypeError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {shown.strip(chr(39))})")
         if hi is not None and value > hi:
-            raise argparse.ArgumentTypeError(f"{name} must be <= {hi} (got {text})")
+            raise argparse.ArgumentTypeError(f"{name} must be <= {hi:,} (got {shown.strip(chr(39))})")
         return value
 
     return parse
 
 
 def _hidden(text: str) -> tuple[int, ...]:
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
     try:
         sizes = tuple(int(p) for p in text.split(",") if p.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 400 or 512,256 (got {text!r})") from None
+        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 400 or 512,256 (got {shown})") from None
     if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden takes positive sizes like 400 or 512,256 (got {text!r})")
+        raise argparse.ArgumentTypeError(f"--hidden takes positive sizes like 400 or 512,256 (got {shown})")
+    if any(s > 8192 for s in sizes) or len(sizes) > 64:
+        raise argparse.ArgumentTypeError(f"--hidden takes up to 64 sizes of at most 8192 each (got {shown})")
     return sizes
 
 
@@ -69,21 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model headless and write a checkpoint")
     t.add_argument("--variant", choices=("vanilla", "conditional", "beta"), default="vanilla")
-    t.add_argument("--beta", type=_number(float, "--beta", lo=0), help="weight of the KL term (default 1; 4 for --variant beta)")
-    t.add_argument("--capacity", type=_number(float, "--capacity", lo=0), metavar="C", help="beta variant: target KL in nats the model is pushed towards (Burgess et al.)")
-    t.add_argument("--capacity-epochs", type=_number(float, "--capacity-epochs", lo=0), default=10.0, metavar="E", help="epochs over which the capacity target ramps from 0 to C")
+    t.add_argument("--beta", type=_number(float, "--beta", lo=0, hi=10_000), help="weight of the KL term (default 1; 4 for --variant beta)")
+    t.add_argument("--capacity", type=_number(float, "--capacity", lo=0, hi=1_000_000), metavar="C", help="beta variant: target KL in nats the model is pushed towards (Burgess et al.)")
+    t.add_argument("--capacity-epochs", type=_number(float, "--capacity-epochs", lo=0, hi=MAX_EPOCHS), default=10.0, metavar="E", help="epochs over which the capacity target ramps from 0 to C")
     _add_data_args(t, "digits")
     t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--latent-dim", type=_number(int, "--latent-dim", 1, 512), default=10, metavar="N")
     t.add_argument("--hidden", type=_hidden, default=(400,), metavar="H[,H...]", help="hidden layer sizes (default 400)")
-    t.add_argument("--epochs", type=_number(int, "--epochs", 1), default=20, metavar="E")
-    t.add_argument("--batch-size", type=_number(int, "--batch-size", 1), default=128, metavar="B")
-    t.add_argument("--lr", type=_number(float, "--lr", 0, lo_open=True), default=1e-3, metavar="LR")
+    t.add_argument("--epochs", type=_number(int, "--epochs", 1, MAX_EPOCHS), default=20, metavar="E")
+    t.add_argument("--batch-size", type=_number(int, "--batch-size", 1, MAX_BATCH), default=128, metavar="B")
+    t.add_argument("--lr", type=_number(float, "--lr", 0, 10, lo_open=True), default=1e-3, metavar="LR")
     t.add_argument("--kl-schedule", choices=("constant", "linear", "cyclical"), help="constant (default), linear warm-up, or cyclical; --warmup-epochs alone means linear")
-    t.add_argument("--warmup-epochs", type=_number(float, "--warmup-epochs", 0), default=0.0, metavar="W", help="epochs to ramp the KL weight from 0 to 1 (the cycle length for cyclical)")
-    t.add_argument("--free-bits", type=_number(float, "--free-bits", 0), default=0.0, metavar="L", help="per-dimension KL floor in nats: dimensions below it are not pushed further towards the prior")
-    t.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
+    t.add_argument("--warmup-epochs", type=_number(float, "--warmup-epochs", 0, MAX_EPOCHS), default=0.0, metavar="W", help="epochs to ramp the KL weight from 0 to 1 (the cycle length for cyclical)")
+    t.add_argument("--free-bits", type=_number(float, "--free-bits", 0, 1000), default=0.0, metavar="L", help="per-dimension KL floor in nats: dimensions below it are not pushed further towards the prior")
+    t.add_argument("--seed", type=_number(int, "--seed", 0, MAX_SEED), default=0, metavar="S")
     t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), else fp32")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of the validation figures")
@@ -93,15 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(e, None)
     e.add_argument("--split", choices=("train", "test"), default="test")
     e.add_argument("--iwae-samples", type=_number(int, "--iwae-samples", 1, 100_000), metavar="K", help="also estimate -log p(x) with K importance samples")
-    e.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
+    e.add_argument("--seed", type=_number(int, "--seed", 0, MAX_SEED), default=0, metavar="S")
     e.add_argument("--json", action="store_true")
 
     s = sub.add_parser("sample", help="decode samples from the prior to a PNG grid or an .npy array")
     s.add_argument("checkpoint", type=Path, metavar="CKPT")
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
-    s.add_argument("--label", type=_number(int, "--label", 0), help="class to generate; required for conditional models")
-    s.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
+    s.add_argument("--label", type=_number(int, "--label", 0, 255), help="class to generate; required for conditional models")
+    s.add_argument("--seed", type=_number(int, "--seed", 0, MAX_SEED), default=0, metavar="S")
     s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     return parser
 
@@ -116,15 +129,39 @@ def main(argv: list[str] | None = None) -> int:
         print("vae-studio: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from .core.errors import VaeStudioError
-
         if os.environ.get("VAE_STUDIO_DEBUG"):
             raise
-        if isinstance(exc, VaeStudioError):
-            print(f"vae-studio: error: {exc}", file=sys.stderr)
-            return exc.exit_code
-        print(f"vae-studio: internal error: {type(exc).__name__}: {exc} (set VAE_STUDIO_DEBUG=1 for details)", file=sys.stderr)
+        return _report(exc, args.command)
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _report(exc: BaseException, command: str | None) -> int:
+    """One line on stderr for an exception that ended a command; its exit status."""
+    # looked up, never imported: importing the core imports PyTorch, which may be what failed
+    errors = sys.modules.get(f"{__package__}.core.errors")
+    if errors is not None and isinstance(exc, errors.VaeStudioError):
+        print(f"vae-studio: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, ImportError) or (isinstance(exc, OSError) and ".so" in str(exc)):
+        what = "PyTorch" if "torch" in f"{getattr(exc, 'name', '')} {exc}" else "a library VAE Studio needs"
+        print(f"vae-studio: error: {what} could not be loaded ({_first_line(exc)}); reinstall it "
+              "(pip install --force-reinstall vae-studio)", file=sys.stderr)
         return 1
+    from .logfile import report_internal
+
+    _, log = report_internal(exc, f"running vae-studio {command or ''}".rstrip(), echo=False)
+    where = f"details in {log}" if log else "set VAE_STUDIO_DEBUG=1 for details"
+    print(f"vae-studio: internal error: {type(exc).__name__}: {_first_line(exc)} ({where})", file=sys.stderr)
+    return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
 
 
 def _gui() -> int:
@@ -183,13 +220,18 @@ class _ProgressLine:
             self.stream.flush()
 
 
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, a closed terminal: all finish the step and save
+
+
 def _train(args) -> int:
     import signal
 
     from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core.atomic import check_writable
+    from .core.budget import check_trainable
     from .core.config import resolve_beta
     from .core.device import describe_device
-    from .core.errors import ConfigError, TrainingError
+    from .core.errors import ConfigError, TrainingError, VaeStudioError
     from .core.trainer import Validation
 
     beta = resolve_beta(args.variant, args.beta, args.capacity)
@@ -202,13 +244,17 @@ def _train(args) -> int:
         free_bits=args.free_bits, seed=args.seed, device=args.device, precision=args.precision,
     )
     out = args.out or Path(f"vae-{args.variant}.pt")
-    if out.is_dir() or not out.resolve().parent.is_dir():
+    if not out.parent.is_dir():
         raise ConfigError(f"--out {out}: give a file name in an existing folder")
+    check_writable(out, "--out")  # now, not after an hour of training
     dataset = load_dataset(args.dataset, args.data_dir)
     model_cfg = ModelConfig(
         variant=args.variant, arch=args.arch, latent_dim=args.latent_dim, hidden=args.hidden,
         image_shape=dataset.image_shape, num_classes=dataset.num_classes, likelihood=args.likelihood,
     )
+    from .core.device import resolve_device
+
+    check_trainable(model_cfg, train_cfg.batch_size, resolve_device(train_cfg.device))
     trainer = Trainer(model_cfg, train_cfg, dataset)
     log = sys.stderr if args.json else sys.stdout
     print(
@@ -218,9 +264,20 @@ def _train(args) -> int:
         file=log,
     )
     bar = _ProgressLine(sys.stderr, train_cfg.epochs)
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: trainer.stop())  # Ctrl-C: finish the step, save, exit
-    error: TrainingError | None = None
+    received: list[int] = []
+
+    def stop(signum, _frame) -> None:  # finish the step, save, exit
+        received.append(signum)
+        trainer.stop()
+
+    previous = {}
+    for name in _STOP_SIGNALS:
+        if hasattr(signal, name):
+            try:
+                previous[name] = signal.signal(getattr(signal, name), stop)
+            except (ValueError, OSError):  # not the main thread, or a signal this platform lacks
+                pass
+    error: str | None = None
     last_val = None
     try:
         for msg in trainer.run():
@@ -229,14 +286,20 @@ def _train(args) -> int:
                 bar.epoch_done(msg)
             elif hasattr(msg, "samples_per_s"):
                 bar.update(msg)
-    except TrainingError as exc:
-        error = exc
+    except VaeStudioError as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever it was, the weights of the last good step are saved
+        from .logfile import report_internal
+
+        _, log = report_internal(exc, "training", echo=False)
+        error = f"internal error during training: {type(exc).__name__}: {_first_line(exc)}" + (f" (details in {log})" if log else "")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
         bar.close()
     save_checkpoint(out, make_bundle(trainer))
     if error is not None:
-        print(f"vae-studio: error: {error}; the last good weights were saved to {out}", file=sys.stderr)
+        print(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", file=sys.stderr)
         return 1
     recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step else (last_val.recon, last_val.kl, None)
     summary = {
@@ -256,16 +319,26 @@ def _train(args) -> int:
     print(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", file=log)
     if args.json:
         print(json.dumps(summary))
-    return 130 if trainer.stopping else 0
+    if trainer.stopping:
+        return 128 + int(received[0]) if received else 130
+    return 0
 
 
 # -- evaluate ------------------------------------------------------------------------------------
 def _evaluate(args) -> int:
     from .core import evaluate, load_checkpoint, load_dataset, resolve_device
 
+    from .core.data import BUILTIN_SOURCES
+    from .core.errors import DataError
+
     bundle = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
-    dataset = load_dataset(args.dataset or bundle["dataset"], args.data_dir)
+    source = args.dataset or bundle["dataset"]
+    if args.dataset is None and source not in BUILTIN_SOURCES and not Path(source).expanduser().is_dir():
+        relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
+        raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
+                        "(moved or deleted?); give its current location with --dataset")
+    dataset = load_dataset(source, args.data_dir)
     model = bundle["_model"].to(device)
     if tuple(dataset.image_shape) != tuple(model.cfg.image_shape):
         from .core.errors import DataError
@@ -294,14 +367,15 @@ def _sample(args) -> int:
     import torch
 
     from .core import load_checkpoint, resolve_device
-    from .core.atomic import atomic_write
+    from .core.atomic import atomic_write, check_writable
     from .core.errors import ConfigError
 
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png (image grid) or .npy (array), not {args.out.name!r}")
-    if not args.out.resolve().parent.is_dir():
-        raise ConfigError(f"--out {args.out}: the folder does not exist")
+    if suffix == ".png" and args.n > MAX_PNG_SAMPLES:
+        raise ConfigError(f"--n must be <= {MAX_PNG_SAMPLES:,} for a .png grid (got {args.n:,}); write .npy for more")
+    check_writable(args.out, "--out")
     bundle = load_checkpoint(args.checkpoint)
     model = bundle["_model"]
     cfg = model.cfg
@@ -316,7 +390,9 @@ def _sample(args) -> int:
     gen = torch.Generator().manual_seed(args.seed)
     z = torch.randn(args.n, cfg.latent_dim, generator=gen).to(device)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long, device=device)
-    images = model.decode_mean(z, y).cpu()
+    # in chunks: a decoder's hidden layers for 100,000 samples at once could need gigabytes
+    images = torch.cat([model.decode_mean(z[i : i + 4096], None if y is None else y[i : i + 4096]).cpu()
+                        for i in range(0, args.n, 4096)])
     with atomic_write(args.out) as f:
         if suffix == ".npy":
             np.save(f, images[:, 0].numpy().astype(np.float32))

@@ -150,6 +150,11 @@ def checked_lr(lr: float) -> float:
     return float(lr)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)) or "out of memory" in text or "can't allocate memory" in text
+
+
 def probe_index(n: int, size: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(PROBE_SEED)
     return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
@@ -431,12 +436,15 @@ class Trainer:
                     yield v
                     # neither validation nor what the consumer did with it is training time
                     t_last, seen_since = time.perf_counter(), 0
-        except torch.cuda.OutOfMemoryError:
+        except Exception as exc:
+            # whatever broke a step, the weights and Adam's moments go back to the last good point
             self._restore_good()
-            raise TrainingError(
-                f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
-                f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
-            ) from None
+            if not isinstance(exc, TrainingError) and _out_of_memory(exc):
+                raise TrainingError(
+                    f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
+                    f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
+                ) from None
+            raise
         # flush what the last interval accumulated, then a final picture of the model
         r, k = interval.tolist()
         n = n_interval
