@@ -33,6 +33,7 @@ from .evaluate import elbo
 from .fused_adam import FusedAdamStep
 from .losses import capacity_at, elbo_terms, kl_schedule_weight
 from .models import VAE, build_model
+from .threads import ThreadTuner
 
 PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
 
@@ -51,6 +52,7 @@ class Progress:
     samples_per_s: float
     elapsed: float  # seconds spent training, pauses excluded
     eta: float  # seconds to the planned end at the current rate
+    threads: int = 0  # CPU threads training uses now (see core/threads.py); 0 on a GPU
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ class Trainer:
         self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
         self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
+        self.thread_tuner = ThreadTuner.for_device(self.device)  # None: keep the count as it is
 
     # -- control, safe from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -403,7 +406,7 @@ class Trainer:
                         p = Progress(
                             step=self.step, epoch=self.epoch + (i + 1) / steps_per_epoch, epochs=cfg.epochs,
                             recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=w, beta=beta, lr=self._lr,
-                            samples_per_s=rate, elapsed=self.elapsed,
+                            samples_per_s=rate, elapsed=self.elapsed, threads=self._threads(seen_since, dt),
                             eta=(total_steps - (self.epoch * steps_per_epoch + i + 1)) * cfg.batch_size / rate if rate else math.inf,
                         )
                         self.history.add_progress(p)
@@ -445,6 +448,9 @@ class Trainer:
                     f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
                 ) from None
             raise
+        finally:
+            if self.thread_tuner is not None:  # the count is the process's, not this run's
+                self.thread_tuner.restore()
         # flush what the last interval accumulated, then a final picture of the model
         r, k = interval.tolist()
         n = n_interval
@@ -458,6 +464,7 @@ class Trainer:
                 recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=self.kl_weight_at(self.epoch), beta=self._beta,
                 # the run's average: the last partial interval alone is too short to mean much
                 lr=self._lr, samples_per_s=self.samples_seen / max(1e-9, self.elapsed), elapsed=self.elapsed, eta=0.0,
+                threads=self._threads(0, 0.0),
             )
             self.history.add_progress(p)
             yield p
@@ -468,6 +475,12 @@ class Trainer:
             step=self.step,
             epoch=self.epoch_float(steps_per_epoch),
         )
+
+    def _threads(self, samples: int, seconds: float) -> int:
+        if self.thread_tuner is None:
+            return torch.get_num_threads() if self.device.type == "cpu" else 0
+        self.thread_tuner.observe(samples, seconds)
+        return self.thread_tuner.threads
 
     def epoch_float(self, steps_per_epoch: int) -> float:
         partial = self.step - self.epoch * steps_per_epoch
