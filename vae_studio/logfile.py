@@ -49,8 +49,13 @@ def sentence_for(exc: BaseException, context: str = "") -> str:
 
 def write_details(exc: BaseException, context: str = "") -> Path | None:
     """Append the traceback to the log; the log's path, or None where it cannot be written."""
+    return write_text(
+        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), context)
+
+
+def write_text(details: str, context: str = "") -> Path | None:
+    """Append ``details`` (a traceback formatted elsewhere, say in another process) to the log."""
     path = log_path()
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     stamp = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         from . import __version__

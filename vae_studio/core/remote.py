@@ -299,8 +299,15 @@ class RemoteTrainer:
             conn.close()
         if error is not None:
             name, text, attrs = error
-            if not name:
-                raise TrainingError(f"internal error in the training process: {text}")
+            if not name:  # not foreseen: one sentence for a person, the traceback in the log
+                from ..logfile import write_text
+
+                log = write_text(text, "in the training process")
+                first = (text.strip().splitlines() or ["unknown error"])[0][:200]
+                exc = TrainingError(f"unexpected error in the training process ({first}); "
+                                    + (f"the details are in {log}" if log else "it is a bug in VAE Studio"))
+                exc.log_path = str(log) if log else None
+                raise exc
             raise _rebuild_error(name, text, attrs)
 
     def _from_snapshot(self) -> dict | None:
