@@ -231,7 +231,7 @@ def _train(args) -> int:
     from .core.budget import check_trainable
     from .core.config import resolve_beta
     from .core.device import describe_device
-    from .core.errors import ConfigError, TrainingError, VaeStudioError
+    from .core.errors import ConfigError, VaeStudioError
     from .core.trainer import Validation
 
     beta = resolve_beta(args.variant, args.beta, args.capacity)
@@ -244,8 +244,6 @@ def _train(args) -> int:
         free_bits=args.free_bits, seed=args.seed, device=args.device, precision=args.precision,
     )
     out = args.out or Path(f"vae-{args.variant}.pt")
-    if not out.parent.is_dir():
-        raise ConfigError(f"--out {out}: give a file name in an existing folder")
     check_writable(out, "--out")  # now, not after an hour of training
     dataset = load_dataset(args.dataset, args.data_dir)
     model_cfg = ModelConfig(
@@ -334,7 +332,7 @@ def _evaluate(args) -> int:
     bundle = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
     source = args.dataset or bundle["dataset"]
-    if args.dataset is None and source not in BUILTIN_SOURCES and not Path(source).expanduser().is_dir():
+    if args.dataset is None and source not in BUILTIN_SOURCES and not _is_dir(Path(source).expanduser()):
         relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
         raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
                         "(moved or deleted?); give its current location with --dataset")
@@ -359,6 +357,13 @@ def _evaluate(args) -> int:
     print(f"  active units {result.active_units:4d} of {len(result.kl_per_dim)}")
     print("  KL per dim   " + " ".join(f"{v:.2f}" for v in result.kl_per_dim))
     return 0
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system, say
+        return False
 
 
 # -- sample --------------------------------------------------------------------------------------

@@ -238,3 +238,13 @@ def test_a_png_grid_too_large_is_refused_before_decoding(tmp_path):
     assert rc == 2 and ".npy" in one_line(err)
     assert run(["sample", str(out), "--out", str(tmp_path / "s.npy"), "--n", "5000"])[0] == 0
     assert np.load(tmp_path / "s.npy").shape == (5000, 28, 28)
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "d/" * 3000 + "x.pt"], ["evaluate", "x" * 300 + ".pt"],
+    ["train", "--out", "d/" * 3000 + "x.pt"], ["train", "--dataset", "d/" * 3000],
+    ["sample", "x.pt", "--out", "d/" * 3000 + "x.png"],
+])
+def test_paths_too_long_for_the_file_system_are_one_line(argv):
+    rc, _, err = run(argv)
+    assert rc == 2 and "internal error" not in one_line(err)

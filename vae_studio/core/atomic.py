@@ -129,7 +129,7 @@ def check_writable(path: str | os.PathLike, what: str = "") -> Path:
             raise OutputError(f"{label} is a folder; give a file name such as {given / 'run.pt'}")
         folder = target.parent
         if not folder.is_dir():
-            raise OutputError(f"cannot write {label}: the folder {folder} does not exist")
+            raise OutputError(f"cannot write {label}: the folder {folder} does not exist; give a file name in an existing folder")
         mode = os.stat(target).st_mode
     except FileNotFoundError:
         mode = None

@@ -89,10 +89,13 @@ def save_checkpoint(path: str | os.PathLike, bundle: dict) -> Path:
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load and validate a bundle; :class:`CheckpointError` names what is wrong with the file."""
     path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    try:
+        if not path.exists():
+            raise CheckpointError(f"no checkpoint at {path}")
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise CheckpointError(f"cannot open {path}: {exc.strerror or exc}") from None
     try:
         bundle = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
