@@ -193,31 +193,43 @@ class _ProgressLine:
             self._draw(p, end="")
 
     def epoch_done(self, v) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
         p = self.last
         rate = f"  {p.samples_per_s:,.0f} img/s" if p else ""
-        self.stream.write(
-            f"epoch {v.epoch:>{len(str(self.epochs))}}/{self.epochs}  train -ELBO {v.train_recon + v.train_kl:8.2f}"
+        self._out(
+            ("\r\x1b[K" if self.tty else "")
+            + f"epoch {v.epoch:>{len(str(self.epochs))}}/{self.epochs}  train -ELBO {v.train_recon + v.train_kl:8.2f}"
             f"  val -ELBO {v.neg_elbo:8.2f} (recon {v.recon:.2f}, KL {v.kl:.2f}){rate}\n"
         )
-        self.stream.flush()
 
     def _draw(self, p, end: str) -> None:
         width = 24
         frac = min(1.0, p.epoch / max(1, p.epochs))
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         eta = "--:--" if not math.isfinite(p.eta) else time.strftime("%M:%S", time.gmtime(p.eta)) if p.eta < 3600 else f"{p.eta / 3600:.1f} h"
-        self.stream.write(
+        self._out(
             f"\r\x1b[K[{bar}] {frac:4.0%}  -ELBO {p.neg_elbo:8.2f} (recon {p.recon:.2f}, KL {p.kl:.2f})"
             f"  {p.samples_per_s:,.0f} img/s  ETA {eta}{end}"
         )
-        self.stream.flush()
 
     def close(self) -> None:
         if self.tty:
-            self.stream.write("\r\x1b[K")
+            self._out("\r\x1b[K")
+
+    def _out(self, text: str) -> None:
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):  # the terminal has gone (SIGHUP, a closed pipe): train on, still save
+            self.stream = None
+
+
+def _say(text: str, stream) -> None:
+    try:
+        print(text, file=stream, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 _STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, a closed terminal: all finish the step and save
@@ -297,7 +309,7 @@ def _train(args) -> int:
         bar.close()
     save_checkpoint(out, make_bundle(trainer))
     if error is not None:
-        print(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", file=sys.stderr)
+        _say(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", sys.stderr)
         return 1
     recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step else (last_val.recon, last_val.kl, None)
     summary = {
@@ -314,9 +326,9 @@ def _train(args) -> int:
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,
     }
-    print(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", file=log)
+    _say(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", log)
     if args.json:
-        print(json.dumps(summary))
+        _say(json.dumps(summary), sys.stdout)
     if trainer.stopping:
         return 128 + int(received[0]) if received else 130
     return 0

@@ -178,8 +178,8 @@ def test_an_error_mid_training_still_saves_the_last_good_weights(tmp_path, monke
         assert "ValueError: a bug nobody foresaw" in (tmp_path / "logs" / "errors.log").read_text()
 
 
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
-def test_sigterm_and_sighup_finish_the_step_and_save(tmp_path, signame):
+@pytest.mark.parametrize("signame,terminal_gone", [("SIGTERM", False), ("SIGHUP", False), ("SIGHUP", True)])
+def test_sigterm_and_sighup_finish_the_step_and_save(tmp_path, signame, terminal_gone):
     out = tmp_path / "run.pt"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vae_studio", "train", "--epochs", "100000", "--hidden", "8", "--out", str(out)],
@@ -187,8 +187,15 @@ def test_sigterm_and_sighup_finish_the_step_and_save(tmp_path, signame):
     )
     try:
         assert proc.stderr.readline().startswith("epoch "), "no epoch finished"  # it is training
-        proc.send_signal(getattr(signal, signame))
-        _, err = proc.communicate(timeout=60)
+        if terminal_gone:  # what closing the terminal does: its output has nowhere to go
+            proc.stderr.close()
+            proc.stdout.close()
+            proc.send_signal(getattr(signal, signame))
+            proc.wait(timeout=60)
+            err = ""
+        else:
+            proc.send_signal(getattr(signal, signame))
+            _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
