@@ -55,6 +55,8 @@ def _set(obj, path, value):
     parent = obj
     for k in head:
         parent = parent[k]
+    if not isinstance(parent, (dict, list, tuple)):
+        raise TypeError("an earlier replacement put a leaf here")
     if isinstance(parent, tuple):  # rebuild the tuple with the one item replaced
         items = list(parent)
         items[last] = value
@@ -120,10 +122,14 @@ def test_every_field_replaced_loads_or_is_refused(base_bundle, digits, tmp_path,
     event("loaded")
     # a valid run: its configs are real, and it can be continued and sampled
     assert isinstance(loaded["model_config"], ModelConfig) and isinstance(loaded["train_config"], TrainConfig)
-    trainer = Trainer(loaded["model_config"], loaded["train_config"].replace(device="cpu"), digits, state=loaded)
+    cfg = loaded["train_config"].replace(device="cpu", progress_interval=1e-9, snapshot_interval=1e9)
+    trainer = Trainer(loaded["model_config"], cfg, digits, state=loaded)
+    assert trainer.step == loaded["step"]
+    run = trainer.run()
+    next(run)  # one step of Continue (or, for a run already past its epochs, its final report)
+    run.close()
     z = torch.zeros(2, loaded["model_config"].latent_dim)
     assert loaded["_model"].decode_mean(z, torch.tensor([0, 1])).shape[0] == 2
-    assert trainer.step == loaded["step"]
 
 
 def test_a_small_file_declaring_a_huge_model_is_refused_at_once(base_bundle, tmp_path):
