@@ -117,3 +117,10 @@ def test_check_writable_refuses_a_missing_folder_and_a_folder_it_cannot_write(tm
     with pytest.raises(OutputError, match="Permission denied"):
         check_writable(tmp_path / "run.pt", "--out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_to_a_path_too_long_is_a_checkpoint_error(tmp_path):
+    from vae_studio.core import CheckpointError, save_checkpoint
+
+    with pytest.raises(CheckpointError, match="cannot save"):
+        save_checkpoint(tmp_path / ("d/" * 3000 + "x.pt"), {"format": "x"})

@@ -72,11 +72,11 @@ def bundle_of(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset, *, step: 
 
 def save_checkpoint(path: str | os.PathLike, bundle: dict) -> Path:
     path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a file name such as {path / 'run.pt'}")
-    if not path.parent.exists():
-        raise CheckpointError(f"cannot save to {path}: the folder {path.parent} does not exist")
     try:
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder; give a file name such as {path / 'run.pt'}")
+        if not path.parent.exists():
+            raise CheckpointError(f"cannot save to {path}: the folder {path.parent} does not exist")
         with atomic_write(path) as f:
             torch.save(bundle, f)
     except OSError as exc:
