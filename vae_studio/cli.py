@@ -232,13 +232,30 @@ def _say(text: str, stream) -> None:
         pass
 
 
+def _final_bundle(trainer) -> dict:
+    """The run's bundle, even when memory is short (a run that ended in an out-of-memory error)."""
+    from .core import make_bundle
+    from .core.checkpoint import bundle_of
+
+    try:
+        return make_bundle(trainer)
+    except (MemoryError, RuntimeError):
+        # make_bundle copies every tensor so the trainer can go on; this one will not: save the
+        # live tensors themselves, which needs no memory beyond what the run already holds
+        return bundle_of(
+            trainer.model_cfg, trainer.cfg, trainer.dataset, step=trainer.step, epoch=trainer.epoch,
+            elapsed=trainer.elapsed, model_state={k: v.detach() for k, v in trainer.model.state_dict().items()},
+            optimizer_state=trainer.optimizer.state_dict(), history=trainer.history.to_dict(),
+        )
+
+
 _STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, a closed terminal: all finish the step and save
 
 
 def _train(args) -> int:
     import signal
 
-    from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core import ModelConfig, TrainConfig, Trainer, load_dataset, save_checkpoint
     from .core.atomic import check_writable
     from .core.budget import check_trainable
     from .core.config import resolve_beta
@@ -307,7 +324,7 @@ def _train(args) -> int:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
         bar.close()
-    save_checkpoint(out, make_bundle(trainer))
+    save_checkpoint(out, _final_bundle(trainer))
     if error is not None:
         _say(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", sys.stderr)
         return 1

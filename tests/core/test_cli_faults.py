@@ -255,3 +255,17 @@ def test_a_png_grid_too_large_is_refused_before_decoding(tmp_path):
 def test_paths_too_long_for_the_file_system_are_one_line(argv):
     rc, _, err = run(argv)
     assert rc == 2 and "internal error" not in one_line(err)
+
+
+def test_the_final_save_needs_no_memory_for_copies(tmp_path, monkeypatch):
+    import vae_studio.core
+
+    def no_memory(*a, **k):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1024 bytes")
+
+    monkeypatch.setattr(vae_studio.core, "make_bundle", no_memory)
+    out = tmp_path / "run.pt"
+    rc, _, err = run(["train", *TINY, "--out", str(out)])
+    assert rc == 0, err
+    saved = load_checkpoint(out)
+    assert saved["step"] > 0 and saved["optimizer_state"]["state"]
