@@ -269,3 +269,9 @@ def test_the_final_save_needs_no_memory_for_copies(tmp_path, monkeypatch):
     assert rc == 0, err
     saved = load_checkpoint(out)
     assert saved["step"] > 0 and saved["optimizer_state"]["state"]
+
+
+def test_a_model_too_large_for_the_free_memory_is_refused_before_it_is_built(tmp_path):
+    rc, stdout, err = run(["train", "--hidden", ",".join(["8192"] * 64), "--out", str(tmp_path / "big.pt")])
+    assert rc == 2 and "needs about" in one_line(err) and "free" in err
+    assert not (tmp_path / "big.pt").exists()

@@ -33,6 +33,7 @@ from .evaluate import elbo
 from .fused_adam import FusedAdamStep
 from .losses import capacity_at, elbo_terms, kl_schedule_weight
 from .models import VAE, build_model
+from .budget import check_trainable
 from .threads import ThreadTuner
 
 PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
@@ -182,6 +183,7 @@ class Trainer:
         self.device = resolve_device(train_cfg.device)
         self.bf16 = use_bf16(train_cfg.precision, self.device)
         torch.manual_seed(train_cfg.seed)
+        check_trainable(model_cfg, train_cfg.batch_size, self.device)  # refused here, not by the OS mid-build
         self.model: VAE = build_model(model_cfg).to(self.device)
         self.optimizer = self._make_optimizer(train_cfg.lr)
         self._adam = FusedAdamStep(self.optimizer)
