@@ -8,16 +8,21 @@ beside two to 11% (fair share 33%). With fewer threads it keeps its share.
 Which count is faster depends on the load of the moment, which nothing here can see directly
 (a run's own spinning threads look like load too). So :class:`ThreadTuner` measures: the trainer
 reports the samples it trained and the seconds it took at its progress boundaries (about ten times
-a second; never per step, so there is no extra host sync), and every so often the tuner measures a
-window at the current count, tries a neighbouring count for a window of the same length, and keeps
-whichever trained more samples per second. A trial that loses doubles the time to the next one
-(up to half a minute), so on a steady machine it costs about 1% of the speed; one that wins makes
-the next come soon, since the load has changed.
+a second; never per step, so there is no extra host sync), and the tuner measures a window at the
+current count, tries a neighbouring count for a window of the same length, and keeps whichever
+trained more samples per second.
+
+Trials cost speed when they lose, so they are made only when there is a reason: with every thread
+running, only when the process got clearly less CPU time than its threads could use (other
+processes hold the cores); with fewer threads, every so often, in case the load has gone. A trial
+that loses doubles the time to the next one (up to half a minute); one that wins makes the next
+come soon, since the load has changed. On an idle machine there are no trials at all.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -39,8 +44,10 @@ class Trial:
 
 class ThreadTuner:
     def __init__(self, max_threads: int, *, window_s: float = 1.0, first_after_s: float = 1.0,
-                 max_every_s: float = 32.0, margin: float = 0.08,
-                 set_threads: Callable[[int], None] = torch.set_num_threads):
+                 max_every_s: float = 32.0, margin: float = 0.08, contended_below: float = 0.85,
+                 set_threads: Callable[[int], None] = torch.set_num_threads,
+                 cpu_clock: Callable[[], float] = lambda: sum(os.times()[:2]),
+                 wall_clock: Callable[[], float] = time.perf_counter):
         self.max_threads = max(1, int(max_threads))
         self.candidates = sorted({self.max_threads, max(1, self.max_threads // 2), 1})
         self.threads = self.max_threads
@@ -48,7 +55,10 @@ class ThreadTuner:
         self.first_after_s = first_after_s
         self.max_every_s = max_every_s
         self.margin = margin
+        self.contended_below = contended_below
         self._set_threads = set_threads
+        self._cpu_clock, self._wall_clock = cpu_clock, wall_clock
+        self.utilisation: float | None = None  # CPU time the process got / what its threads could use
         self.every = first_after_s
         self.trials: list[Trial] = []
         self._phase = "run"
@@ -57,6 +67,7 @@ class ThreadTuner:
         self._baseline = 0.0
         self._previous = self.threads
         self._direction = -1
+        self._cpu0, self._wall0 = cpu_clock(), wall_clock()
 
     @classmethod
     def for_device(cls, device: torch.device, **kwargs) -> "ThreadTuner | None":
@@ -74,7 +85,10 @@ class ThreadTuner:
         self._samples += samples
         if self._phase == "run":
             if self._clock >= self.every:
-                self._begin("baseline")
+                if self.threads == self.max_threads and not self._contended():
+                    self._begin("run")  # every core is ours: nothing to gain, look again later
+                else:
+                    self._begin("baseline")
         elif self._clock >= self.window_s:
             rate = self._samples / self._clock
             if self._phase == "baseline":
@@ -97,8 +111,17 @@ class ThreadTuner:
         self.every = self.first_after_s
         self._begin("run")
 
+    def _contended(self) -> bool:
+        wall = self._wall_clock() - self._wall0
+        if wall <= 0:
+            return False
+        self.utilisation = (self._cpu_clock() - self._cpu0) / wall / self.threads
+        return self.utilisation < self.contended_below
+
     def _begin(self, phase: str) -> None:
         self._phase, self._clock, self._samples = phase, 0.0, 0
+        if phase == "run":
+            self._cpu0, self._wall0 = self._cpu_clock(), self._wall_clock()
 
     def _neighbour(self) -> int:
         i = self.candidates.index(self.threads)
