@@ -15,7 +15,11 @@ What it measures (ratios are of runs made here, one after the other, on the same
   3. GUI: training throughput inside the app against headless, and the delay of a 10 ms
      heartbeat timer on the GUI thread while training (p50 / p99) -- needs Qt;
   4. decode latency (one digit, CPU copy of the decoder, as a click on the latent map does);
-  5. peak memory: process RSS, and the CUDA peak on a GPU.
+  5. peak memory: process RSS, and the CUDA peak on a GPU;
+  6. busy CPU: ``vae-studio train`` alone, and beside one and two busy processes
+     (``python -c "while True: pass"``), as a share of the alone figure; on 2 cores the fair
+     shares are 50% and 33%. ``--busy-only`` measures just this, ``--busy-fixed`` also with the
+     adaptive thread count turned off, for comparison.
 
 Nothing is downloaded. It prints a table, then one JSON line with every figure.
 """
@@ -27,7 +31,9 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -139,6 +145,54 @@ def gui_figures(epochs: int | None, quick: bool) -> dict:
     return out
 
 
+def busy_cpu(epochs: int, repeats: int, modes=("adaptive",)) -> dict:
+    """`vae-studio train` on the digits alone and beside 1 and 2 busy processes, as fresh processes.
+
+    The three conditions take turns within each repeat, so a drift in the machine's speed touches
+    them alike; each figure is the median of the repeats, each share a ratio of those medians.
+    """
+    spin = [sys.executable, "-c", "while True: pass"]
+    out: dict = {"busy_epochs": epochs, "busy_repeats": repeats, "busy_cores": os.cpu_count()}
+    for mode in modes:
+        env = {**os.environ, "VAE_STUDIO_ADAPTIVE_THREADS": "1" if mode == "adaptive" else "0"}
+        rates: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        for _ in range(repeats):
+            for n_busy in rates:
+                spinners = [subprocess.Popen(spin) for _ in range(n_busy)]
+                try:
+                    with tempfile.TemporaryDirectory() as d:
+                        r = subprocess.run(
+                            [sys.executable, "-m", "vae_studio", "train", "--epochs", str(epochs), "--json",
+                             "--out", os.path.join(d, "busy.pt")],
+                            cwd=HERE.parent, env=env, capture_output=True, text=True, check=True,
+                        )
+                    rates[n_busy].append(json.loads(r.stdout.strip().splitlines()[-1])["samples_per_s"])
+                finally:
+                    for sp in spinners:
+                        sp.kill()
+                        sp.wait()
+        alone = statistics.median(rates[0])
+        for n_busy, values in rates.items():
+            out[f"busy_{mode}_{n_busy}_samples_per_s"] = statistics.median(values)
+            out[f"busy_{mode}_{n_busy}_all"] = values
+            if n_busy:
+                out[f"busy_{mode}_{n_busy}_share"] = statistics.median(values) / alone
+    return out
+
+
+def busy_rows(out: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    for mode in ("adaptive", "fixed"):
+        if f"busy_{mode}_0_samples_per_s" not in out:
+            continue
+        label = "adaptive threads" if mode == "adaptive" else "threads fixed (VAE_STUDIO_ADAPTIVE_THREADS=0)"
+        rows.append((f"busy CPU, {label}: alone / beside 1 / beside 2",
+                     " / ".join(f"{out[f'busy_{mode}_{n}_samples_per_s']:,.0f}" for n in range(3)) + " img/s",
+                     f"{out[f'busy_{mode}_1_share']:.0%} / {out[f'busy_{mode}_2_share']:.0%} of alone "
+                     f"(median of {out['busy_repeats']}, {out['busy_epochs']} epochs of the digits)"))
+    return rows
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -151,7 +205,20 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="a few seconds on the embedded digits, to keep the script working")
     p.add_argument("--no-gui", action="store_true", help="skip the in-app figures")
     p.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
+    p.add_argument("--busy-only", action="store_true", help="measure only the busy-CPU row")
+    p.add_argument("--busy-fixed", action="store_true", help="busy-CPU row also with the adaptive thread count off")
+    p.add_argument("--busy-repeats", type=int, default=3, help="repeats of the busy-CPU row (default 3)")
+    p.add_argument("--busy-epochs", type=int, default=10, help="epochs of the digits per busy-CPU run (default 10)")
     args = p.parse_args(argv)
+    modes = ("adaptive", "fixed") if args.busy_fixed else ("adaptive",)
+    if args.busy_only:
+        out = busy_cpu(args.busy_epochs, args.busy_repeats, modes)
+        for a, b, c in busy_rows(out):
+            print(f"{a}  {b}  {c}")
+        print(json.dumps(out))
+        if args.json_out:
+            args.json_out.write_text(json.dumps(out) + "\n")
+        return 0
 
     device = resolve_device(args.device)
     if args.quick:
@@ -184,6 +251,8 @@ def main(argv=None) -> int:
     if not args.no_gui:
         # the window's default run: 20 epochs of the digits, a few seconds
         out.update(gui_figures(epochs=1 if args.quick else None, quick=args.quick))
+    if not args.quick and device.type == "cpu":  # minutes of runs: not in the quick smoke run
+        out.update(busy_cpu(args.busy_epochs, args.busy_repeats, modes))
     out["peak_rss_mb"] = peak_rss_mb()
     if device.type == "cuda":
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -217,6 +286,7 @@ def main(argv=None) -> int:
             rows.append(("click -> decoded image shown, p50 / p95", f"{out['click_p50_ms']:.1f} / {out['click_p95_ms']:.1f} ms", ""))
     elif "gui_skipped" in out:
         rows.append(("GUI figures", "skipped", out["gui_skipped"]))
+    rows += busy_rows(out)
     rows.append(("peak RSS", f"{out['peak_rss_mb']:.0f} MB", ""))
     if "cuda_peak_mb" in out:
         rows.append(("CUDA peak allocated", f"{out['cuda_peak_mb']:.0f} MB", ""))

@@ -2,7 +2,12 @@
 
 Every bad argument ends in one line on stderr and exit status 2; a failure during the work (a
 dataset that cannot be read, a non-finite loss) in one line and status 1 or 2. Never a traceback,
-unless VAE_STUDIO_DEBUG is set.
+unless VAE_STUDIO_DEBUG is set: an error nobody foresaw is one line too, and its traceback goes
+to the log file that line names.
+
+Numbers are bounded here, at the edge, to what the engine can hold: a value that passed argparse
+but overflowed later inside PyTorch or NumPy would surface as an internal error, or as a long run
+that fails at its first step.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from pathlib import Path
 from . import __version__
 
 EXIT_USAGE = 2
+MAX_SEED = 2**63 - 1  # what TrainConfig and torch.Generator.manual_seed accept
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1_000_000
+MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,16 +36,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(kind, name: str, lo=None, hi=None, lo_open=False):
     def parse(text: str):
+        shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
         try:
             value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {shown}") from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{name} must be finite, not {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} must be finite, not {shown}")
         if lo is not None and (value <= lo if lo_open else value < lo):
-            raise argparse.ArgumentTypeError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {text})")
+            raise argparse.ArgumentTypeError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {shown.strip(chr(39))})")
         if hi is not None and value > hi:
-            raise argparse.ArgumentTypeError(f"{name} must be <= {hi} (got {text})")
+            raise argparse.ArgumentTypeError(f"{name} must be <= {hi:,} (got {shown.strip(chr(39))})")
         return value
 
     return parse
@@ -55,8 +65,9 @@ def _setting_type(name: str):
         if spec.kind in (int, float):
             try:
                 value = spec.kind(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"{flag} must be {'a whole number' if spec.kind is int else 'a number'}, not {text!r}") from None
+            except (ValueError, OverflowError):
+                shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+                raise argparse.ArgumentTypeError(f"{flag} must be {'a whole number' if spec.kind is int else 'a number'}, not {shown}") from None
         try:
             return spec.check(name, value)
         except ConfigError as exc:
@@ -121,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("checkpoint", type=Path, metavar="CKPT")
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
-    s.add_argument("--label", type=_number(int, "--label", 0), help="class to generate; required for conditional models")
+    s.add_argument("--label", type=_number(int, "--label", 0, 255), help="class to generate; required for conditional models")
     _add_setting(s, "seed", default=0)
     _add_setting(s, "device", default="cpu")
     return parser
@@ -137,15 +148,39 @@ def main(argv: list[str] | None = None) -> int:
         print("vae-studio: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from .core.errors import VaeStudioError
-
         if os.environ.get("VAE_STUDIO_DEBUG"):
             raise
-        if isinstance(exc, VaeStudioError):
-            print(f"vae-studio: error: {exc}", file=sys.stderr)
-            return exc.exit_code
-        print(f"vae-studio: internal error: {type(exc).__name__}: {exc} (set VAE_STUDIO_DEBUG=1 for details)", file=sys.stderr)
+        return _report(exc, args.command)
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _report(exc: BaseException, command: str | None) -> int:
+    """One line on stderr for an exception that ended a command; its exit status."""
+    # looked up, never imported: importing the core imports PyTorch, which may be what failed
+    errors = sys.modules.get(f"{__package__}.core.errors")
+    if errors is not None and isinstance(exc, errors.VaeStudioError):
+        print(f"vae-studio: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, ImportError) or (isinstance(exc, OSError) and ".so" in str(exc)):
+        what = "PyTorch" if "torch" in f"{getattr(exc, 'name', '')} {exc}" else "a library VAE Studio needs"
+        print(f"vae-studio: error: {what} could not be loaded ({_first_line(exc)}); reinstall it "
+              "(pip install --force-reinstall vae-studio)", file=sys.stderr)
         return 1
+    from .logfile import report_internal
+
+    _, log = report_internal(exc, f"running vae-studio {command or ''}".rstrip(), echo=False)
+    where = f"details in {log}" if log else "set VAE_STUDIO_DEBUG=1 for details"
+    print(f"vae-studio: internal error: {type(exc).__name__}: {_first_line(exc)} ({where})", file=sys.stderr)
+    return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
 
 
 def _gui() -> int:
@@ -177,50 +212,82 @@ class _ProgressLine:
             self._draw(p, end="")
 
     def epoch_done(self, v) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
         p = self.last
         rate = f"  {p.samples_per_s:,.0f} img/s" if p else ""
-        self.stream.write(
-            f"epoch {v.epoch:>{len(str(self.epochs))}}/{self.epochs}  train -ELBO {v.train_recon + v.train_kl:8.2f}"
+        self._out(
+            ("\r\x1b[K" if self.tty else "")
+            + f"epoch {v.epoch:>{len(str(self.epochs))}}/{self.epochs}  train -ELBO {v.train_recon + v.train_kl:8.2f}"
             f"  val -ELBO {v.neg_elbo:8.2f} (recon {v.recon:.2f}, KL {v.kl:.2f}){rate}\n"
         )
-        self.stream.flush()
 
     def _draw(self, p, end: str) -> None:
         width = 24
         frac = min(1.0, p.epoch / max(1, p.epochs))
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         eta = "--:--" if not math.isfinite(p.eta) else time.strftime("%M:%S", time.gmtime(p.eta)) if p.eta < 3600 else f"{p.eta / 3600:.1f} h"
-        self.stream.write(
+        self._out(
             f"\r\x1b[K[{bar}] {frac:4.0%}  -ELBO {p.neg_elbo:8.2f} (recon {p.recon:.2f}, KL {p.kl:.2f})"
             f"  {p.samples_per_s:,.0f} img/s  ETA {eta}{end}"
         )
-        self.stream.flush()
 
     def close(self) -> None:
         if self.tty:
-            self.stream.write("\r\x1b[K")
+            self._out("\r\x1b[K")
+
+    def _out(self, text: str) -> None:
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):  # the terminal has gone (SIGHUP, a closed pipe): train on, still save
+            self.stream = None
+
+
+def _say(text: str, stream) -> None:
+    try:
+        print(text, file=stream, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _final_bundle(trainer) -> dict:
+    """The run's bundle, even when memory is short (a run that ended in an out-of-memory error)."""
+    from .core import make_bundle
+    from .core.checkpoint import bundle_of
+
+    try:
+        return make_bundle(trainer)
+    except (MemoryError, RuntimeError):
+        # make_bundle copies every tensor so the trainer can go on; this one will not: save the
+        # live tensors themselves, which needs no memory beyond what the run already holds
+        return bundle_of(
+            trainer.model_cfg, trainer.cfg, trainer.dataset, step=trainer.step, epoch=trainer.epoch,
+            elapsed=trainer.elapsed, model_state={k: v.detach() for k, v in trainer.model.state_dict().items()},
+            optimizer_state=trainer.optimizer.state_dict(), history=trainer.history.to_dict(),
+        )
+
+
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, a closed terminal: all finish the step and save
 
 
 def _train(args) -> int:
     import signal
 
-    from .core import Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core import Trainer, load_dataset, save_checkpoint
+    from .core.atomic import check_writable
     from .core.settings import from_cli
     from .core.device import describe_device
-    from .core.errors import ConfigError, TrainingError
+    from .core.errors import VaeStudioError
     from .core.trainer import Validation
 
     settings = from_cli(vars(args))
     train_cfg = settings.train_config()
     out = args.out or Path(f"vae-{settings.variant}.pt")
-    if out.is_dir() or not out.resolve().parent.is_dir():
-        raise ConfigError(f"--out {out}: give a file name in an existing folder")
+    check_writable(out, "--out")  # now, not after an hour of training
     dataset = load_dataset(settings.dataset, args.data_dir)
     model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
-    trainer = Trainer(model_cfg, train_cfg, dataset)
+    trainer = Trainer(model_cfg, train_cfg, dataset)  # refuses a model too large for the free memory
     log = sys.stderr if args.json else sys.stdout
     print(
         f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name}: "
@@ -229,9 +296,20 @@ def _train(args) -> int:
         file=log,
     )
     bar = _ProgressLine(sys.stderr, train_cfg.epochs)
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: trainer.stop())  # Ctrl-C: finish the step, save, exit
-    error: TrainingError | None = None
+    received: list[int] = []
+
+    def stop(signum, _frame) -> None:  # finish the step, save, exit
+        received.append(signum)
+        trainer.stop()
+
+    previous = {}
+    for name in _STOP_SIGNALS:
+        if hasattr(signal, name):
+            try:
+                previous[name] = signal.signal(getattr(signal, name), stop)
+            except (ValueError, OSError):  # not the main thread, or a signal this platform lacks
+                pass
+    error: str | None = None
     last_val = None
     try:
         for msg in trainer.run():
@@ -240,14 +318,20 @@ def _train(args) -> int:
                 bar.epoch_done(msg)
             elif hasattr(msg, "samples_per_s"):
                 bar.update(msg)
-    except TrainingError as exc:
-        error = exc
+    except VaeStudioError as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever it was, the weights of the last good step are saved
+        from .logfile import report_internal
+
+        _, log = report_internal(exc, "training", echo=False)
+        error = f"internal error during training: {type(exc).__name__}: {_first_line(exc)}" + (f" (details in {log})" if log else "")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
         bar.close()
-    save_checkpoint(out, make_bundle(trainer))
+    save_checkpoint(out, _final_bundle(trainer))
     if error is not None:
-        print(f"vae-studio: error: {error}; the last good weights were saved to {out}", file=sys.stderr)
+        _say(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", sys.stderr)
         return 1
     recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step else (last_val.recon, last_val.kl, None)
     summary = {
@@ -264,19 +348,29 @@ def _train(args) -> int:
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,
     }
-    print(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", file=log)
+    _say(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", log)
     if args.json:
-        print(json.dumps(summary))
-    return 130 if trainer.stopping else 0
+        _say(json.dumps(summary), sys.stdout)
+    if trainer.stopping:
+        return 128 + int(received[0]) if received else 130
+    return 0
 
 
 # -- evaluate ------------------------------------------------------------------------------------
 def _evaluate(args) -> int:
     from .core import evaluate, load_checkpoint, load_dataset, resolve_device
 
+    from .core.data import BUILTIN_SOURCES
+    from .core.errors import DataError
+
     bundle = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
-    dataset = load_dataset(args.dataset or bundle["dataset"], args.data_dir)
+    source = args.dataset or bundle["dataset"]
+    if args.dataset is None and source not in BUILTIN_SOURCES and not _is_dir(Path(source).expanduser()):
+        relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
+        raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
+                        "(moved or deleted?); give its current location with --dataset")
+    dataset = load_dataset(source, args.data_dir)
     model = bundle["_model"].to(device)
     if tuple(dataset.image_shape) != tuple(model.cfg.image_shape):
         from .core.errors import DataError
@@ -299,20 +393,28 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system, say
+        return False
+
+
 # -- sample --------------------------------------------------------------------------------------
 def _sample(args) -> int:
     import numpy as np
     import torch
 
     from .core import load_checkpoint, resolve_device
-    from .core.atomic import atomic_write
+    from .core.atomic import atomic_write, check_writable
     from .core.errors import ConfigError
 
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png (image grid) or .npy (array), not {args.out.name!r}")
-    if not args.out.resolve().parent.is_dir():
-        raise ConfigError(f"--out {args.out}: the folder does not exist")
+    if suffix == ".png" and args.n > MAX_PNG_SAMPLES:
+        raise ConfigError(f"--n must be <= {MAX_PNG_SAMPLES:,} for a .png grid (got {args.n:,}); write .npy for more")
+    check_writable(args.out, "--out")
     bundle = load_checkpoint(args.checkpoint)
     model = bundle["_model"]
     cfg = model.cfg
@@ -327,7 +429,9 @@ def _sample(args) -> int:
     gen = torch.Generator().manual_seed(args.seed)
     z = torch.randn(args.n, cfg.latent_dim, generator=gen).to(device)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long, device=device)
-    images = model.decode_mean(z, y).cpu()
+    # in chunks: a decoder's hidden layers for 100,000 samples at once could need gigabytes
+    images = torch.cat([model.decode_mean(z[i : i + 4096], None if y is None else y[i : i + 4096]).cpu()
+                        for i in range(0, args.n, 4096)])
     with atomic_write(args.out) as f:
         if suffix == ".npy":
             np.save(f, images[:, 0].numpy().astype(np.float32))

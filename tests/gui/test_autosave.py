@@ -76,3 +76,99 @@ def test_a_clean_close_leaves_no_autosave(qtbot, make_window, fast, tmp_path, mo
     assert own.exists() and load_checkpoint(own)["step"] == w.session.live_step
     w.close()
     assert not own.exists()
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+@pytest.fixture
+def good_bundle():
+    from vae_studio.core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle
+
+    trainer = Trainer(ModelConfig(hidden=(8,), latent_dim=2), TrainConfig(epochs=1, device="cpu"), load_dataset("digits"))
+    return make_bundle(trainer, autosaved=True)
+
+
+def _orphans(folder, good_bundle, newest_damage):
+    """An older good autosave and a newer damaged one, both of processes that are gone."""
+    from vae_studio.core import save_checkpoint
+
+    folder.mkdir(parents=True, exist_ok=True)
+    old_pid, new_pid = _dead_pid(), _dead_pid()
+    good, bad = folder / f"run-{old_pid}.pt", folder / f"run-{new_pid}.pt"
+    save_checkpoint(good, good_bundle)
+    data = good.read_bytes()
+    bad.write_bytes(data[: len(data) // 2] if newest_damage == "truncated" else b"\0" * len(data))
+    os.utime(good, (1_700_000_000, 1_700_000_000))
+    os.utime(bad, (1_700_000_600, 1_700_000_600))
+    return good, bad
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zeros"])
+def test_a_damaged_newest_autosave_does_not_hide_an_older_good_one(tmp_path, good_bundle, damage):
+    from vae_studio.gui.autosave import find_orphans
+
+    good, bad = _orphans(tmp_path, good_bundle, damage)
+    assert [o.path for o in find_orphans(tmp_path, check=False)] == [bad, good]
+    assert [o.path for o in find_orphans(tmp_path)] == [good]
+    assert not bad.exists() and bad.with_name(bad.name + ".unreadable").exists()  # set aside, not lost
+    assert [o.path for o in find_orphans(tmp_path)] == [good]  # and never offered again
+
+
+def test_only_damaged_autosaves_offer_nothing(tmp_path, good_bundle):
+    from vae_studio.gui.autosave import find_orphans
+
+    good, bad = _orphans(tmp_path, good_bundle, "truncated")
+    good.write_bytes(good.read_bytes()[:100])
+    assert find_orphans(tmp_path) == []
+
+
+def test_the_window_offers_the_newest_autosave_that_loads(qtbot, make_window, tmp_path, monkeypatch, good_bundle):
+    good, bad = _orphans(tmp_path / "a", good_bundle, "truncated")
+    monkeypatch.setenv("VAE_STUDIO_AUTOSAVE_DIR", str(tmp_path / "a"))
+    w = make_window()
+    assert "can be restored" in w.banner.text()
+    w.banner.action_button.click()
+    assert w.session.state == State.READY
+    assert not good.exists()
+
+
+class _Trainer:
+    def __init__(self, bundle):
+        self._bundle = bundle
+
+    def bundle(self, **extra):
+        return {**self._bundle, **extra}
+
+
+def test_an_unwritable_autosave_folder_is_reported_once(tmp_path, good_bundle):
+    from vae_studio.gui.autosave import AutosaveError, Autosaver
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the autosave folder should be")
+    saver = Autosaver(blocker / "autosave" / "run-1.pt", interval_s=0)
+    with pytest.raises(AutosaveError, match="training goes on"):
+        saver.save(_Trainer(good_bundle))
+    assert saver.failing
+    saver.save(_Trainer(good_bundle))  # the same failure again: quiet
+    saver.save(_Trainer(good_bundle))
+    blocker.unlink()
+    saver.save(_Trainer(good_bundle))  # the folder can be made now: the spell ends
+    assert not saver.failing and load_checkpoint(blocker / "autosave" / "run-1.pt")["step"] == 0
+
+
+def test_training_goes_on_when_the_autosave_folder_cannot_be_written(qtbot, make_window, fast, tmp_path, monkeypatch):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the autosave folder should be")
+    monkeypatch.setenv("VAE_STUDIO_AUTOSAVE_DIR", str(blocker / "autosave"))
+    monkeypatch.setattr("vae_studio.gui.autosave.INTERVAL_S", 0.0)
+    w = make_window(fast.replace(epochs=3))
+    errors = []
+    w.session.error.connect(errors.append)
+    with qtbot.waitSignal(w.session.state_changed, timeout=60_000, check_params_cb=lambda s: s == "ready"):
+        w.train()
+    assert w.session.last_finish_reason == "completed"
+    assert len(errors) == 1 and "cannot be autosaved" in errors[0], errors

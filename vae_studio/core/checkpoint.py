@@ -9,7 +9,9 @@ weights are loaded into a freshly built model, which checks every tensor's name 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
+import math
 import os
 import pickle
 import re
@@ -20,9 +22,11 @@ from typing import Any
 import torch
 
 from .atomic import atomic_write
+from .budget import state_sizes
 from .config import ModelConfig, TrainConfig
 from .errors import CheckpointError, ConfigError
 from .models import build_model
+from .trainer import History
 
 FORMAT = "vae-studio-run"
 SCHEMA_VERSION = 1
@@ -68,25 +72,30 @@ def bundle_of(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset, *, step: 
 
 def save_checkpoint(path: str | os.PathLike, bundle: dict) -> Path:
     path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a file name such as {path / 'run.pt'}")
-    if not path.parent.exists():
-        raise CheckpointError(f"cannot save to {path}: the folder {path.parent} does not exist")
     try:
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder; give a file name such as {path / 'run.pt'}")
+        if not path.parent.exists():
+            raise CheckpointError(f"cannot save to {path}: the folder {path.parent} does not exist")
         with atomic_write(path) as f:
             torch.save(bundle, f)
     except OSError as exc:
         raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}; nothing was overwritten") from None
+    except RuntimeError as exc:  # PyTorch's zip writer reports a failed write (a full disk) so
+        raise CheckpointError(f"cannot save to {path}: {_short(exc)}; nothing was overwritten") from None
     return path
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load and validate a bundle; :class:`CheckpointError` names what is wrong with the file."""
     path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    try:
+        if not path.exists():
+            raise CheckpointError(f"no checkpoint at {path}")
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise CheckpointError(f"cannot open {path}: {exc.strerror or exc}") from None
     try:
         bundle = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -103,10 +112,16 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict:
+    """Check every field of a loaded bundle; :class:`CheckpointError` for the first that is wrong.
+
+    Nothing is built from a field before its type and size are known to be right: the model's
+    weights are counted on the meta device (no memory) and compared with what the file holds, so a
+    small file that declares a huge model is refused at once instead of after allocating it.
+    """
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a VAE Studio run (a PyTorch file, but of another kind)")
     version = bundle.get("schema_version")
-    if not isinstance(version, int):
+    if not _is_int(version):
         raise CheckpointError(f"{path} has no valid schema version")
     if version > SCHEMA_VERSION:
         raise CheckpointError(
@@ -116,25 +131,154 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
     missing = [k for k in REQUIRED if k not in bundle]
     if missing:
         raise CheckpointError(f"{path} is incomplete: missing {', '.join(missing)}")
+    for key, ok, what in _TOP_LEVEL:
+        if key in bundle and not ok(bundle[key]):
+            raise CheckpointError(f"{path} has an invalid {key.replace('_', ' ')}: it must be {what}")
     try:
+        for key, cls in (("model_config", ModelConfig), ("train_config", TrainConfig)):
+            _check_types(cls, bundle[key])
         bundle["model_config"] = ModelConfig.from_dict(bundle["model_config"])
         bundle["train_config"] = TrainConfig.from_dict(bundle["train_config"])
-    except ConfigError as exc:
-        raise CheckpointError(f"{path} has invalid settings: {exc}") from None
-    if not isinstance(bundle["model_state"], dict) or not all(torch.is_tensor(v) for v in bundle["model_state"].values()):
+    except (ConfigError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{path} has invalid settings: {_short(exc)}") from None
+    state = bundle["model_state"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items()):
         raise CheckpointError(f"{path} has no valid model weights")
     try:
+        expected = state_sizes(bundle["model_config"])
+    except ValueError as exc:
+        raise CheckpointError(f"{path} has invalid settings: {exc}") from None
+    stored = {k: tuple(v.shape) for k, v in state.items()}
+    if stored != expected:
+        wrong = sorted(set(stored) ^ set(expected)) or sorted(k for k in stored if stored[k] != expected[k])
+        raise CheckpointError(
+            f"{path}: the weights do not fit the model its settings describe ({_numel(expected.values()):,} values "
+            f"expected, {_numel(stored.values()):,} stored; first difference: {wrong[0]})"
+        )
+    try:
         model = build_model(bundle["model_config"])
-        model.load_state_dict(bundle["model_state"])
-    except (RuntimeError, ValueError) as exc:
+        model.load_state_dict(state)
+    except Exception as exc:  # noqa: BLE001 - a dtype no copy accepts, say: still the file's fault
         raise CheckpointError(f"{path}: the weights do not fit the model its settings describe ({_short(exc)})") from None
-    for name, t in bundle["model_state"].items():
+    for name, t in model.state_dict().items():
         if t.is_floating_point() and not torch.isfinite(t).all():
             raise CheckpointError(f"{path}: the weight {name} holds NaN or infinite values")
-    if not isinstance(bundle["history"], dict):
-        raise CheckpointError(f"{path} has an invalid loss history")
+    curves = {f.name for f in dataclasses.fields(History)}
+    for key, values in bundle["history"].items():
+        if key not in curves or not isinstance(values, (list, tuple)) or not all(_is_real(v) for v in values):
+            raise CheckpointError(f"{path} has an invalid loss history (entry {str(key)[:40]!r})")
+    try:
+        History.from_dict(bundle["history"])
+    except (ConfigError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        raise CheckpointError(f"{path} has an invalid loss history ({_short(exc)})") from None
+    _check_optimizer_state(bundle.get("optimizer_state"), model, path)
     bundle["_model"] = model.eval()
     return bundle
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _numel(shapes) -> int:
+    total = 0
+    for shape in shapes:
+        n = 1
+        for s in shape:
+            n *= s
+        total += n
+    return total
+
+
+_TOP_LEVEL = (
+    ("dataset", lambda v: isinstance(v, str) and 0 < len(v) < 4096 and "\0" not in v, "a dataset name or folder"),
+    ("class_names", lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v), "a list of names"),
+    ("seed", lambda v: _is_int(v) and 0 <= v < 2**63, "a whole number >= 0"),
+    ("step", lambda v: _is_int(v) and 0 <= v < 2**63, "a whole number >= 0"),
+    ("epoch", lambda v: _is_int(v) and 0 <= v < 2**63, "a whole number >= 0"),
+    ("elapsed", lambda v: _is_real(v) and math.isfinite(v) and v >= 0, "a number of seconds >= 0"),
+    ("history", lambda v: isinstance(v, dict), "a mapping of loss curves"),
+    ("optimizer_state", lambda v: v is None or isinstance(v, dict), "the optimizer's state or nothing"),
+    ("created", lambda v: isinstance(v, str), "a date"),
+    ("torch_version", lambda v: isinstance(v, str), "a version string"),
+)
+
+
+def _conforms(value: Any, annotation: str) -> bool:
+    """Does ``value`` have the type a config field is annotated with (a simple subset of annotations)?"""
+    for option in annotation.replace(" ", "").split("|"):
+        if option == "None" and value is None:
+            return True
+        if option == "str" and isinstance(value, str):
+            return True
+        if option == "int" and _is_int(value):
+            return True
+        if option == "float" and _is_real(value):
+            return True
+        if option == "bool" and isinstance(value, bool):
+            return True
+        if option.startswith("tuple[") and isinstance(value, (list, tuple)):
+            items = option[len("tuple["):-1].split(",")
+            if items[-1] == "..." and all(_conforms(v, items[0]) for v in value):
+                return True
+            if items[-1] != "..." and len(value) == len(items) and all(_conforms(v, t) for v, t in zip(value, items)):
+                return True
+        if option not in ("None", "str", "int", "float", "bool") and not option.startswith("tuple["):
+            return True  # a kind this check does not know: the config's own validation decides
+    return False
+
+
+def _check_types(cls, d: Any) -> None:
+    if not isinstance(d, dict):
+        raise ConfigError(f"{cls.__name__} must be a mapping, not {type(d).__name__}")
+    fields = {f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "") for f in dataclasses.fields(cls)}
+    for key, value in d.items():
+        if key in fields and not _conforms(value, fields[key]):
+            shown = repr(value) if len(repr(value)) < 60 else type(value).__name__
+            raise ConfigError(f"{key} must be of type {fields[key]}, not {shown}")
+
+
+def _check_optimizer_state(opt_state: Any, model: torch.nn.Module, path) -> None:
+    """Adam's state must match the model's parameters in number and shape, or Continue would fail mid-step."""
+    if opt_state is None:
+        return
+    bad = CheckpointError(f"{path} has an optimizer state that does not fit its model")
+    params = list(model.parameters())
+    groups = opt_state.get("param_groups")
+    states = opt_state.get("state")
+    if not isinstance(groups, list) or not isinstance(states, dict) or not all(isinstance(g, dict) for g in groups):
+        raise bad
+    ids = [i for g in groups for i in (g.get("params") if isinstance(g.get("params"), list) else [None])]
+    if len(ids) != len(params) or not all(_is_int(i) for i in ids) or len(set(ids)) != len(ids):
+        raise bad
+    for g in groups:
+        for key in ("lr", "eps", "weight_decay"):
+            if key in g and not (_is_real(g[key]) and math.isfinite(g[key])):
+                raise bad
+        betas = g.get("betas", (0.9, 0.999))
+        if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(_is_real(b) for b in betas)):
+            raise bad
+    shape_of = dict(zip(ids, (tuple(p.shape) for p in params)))
+    for pid, st in states.items():
+        if pid not in shape_of or not isinstance(st, dict):
+            raise bad
+        for key, value in st.items():
+            if not torch.is_tensor(value):
+                raise bad
+            if key == "step":
+                if value.numel() != 1 or not torch.isfinite(value.float()).all():
+                    raise bad
+            elif tuple(value.shape) != shape_of[pid] or not value.is_floating_point():
+                raise bad
+    try:
+        probe = torch.optim.Adam(model.parameters())
+        probe.load_state_dict(copy.deepcopy(opt_state))
+    except Exception:  # noqa: BLE001
+        raise bad from None
 
 
 def _short(exc: BaseException) -> str:

@@ -81,11 +81,20 @@ def load_dataset(source: str = "digits", data_dir: str | os.PathLike | None = No
         return _load_digits()
     if source in TORCHVISION_SOURCES:
         return _load_torchvision(source, Path(data_dir) if data_dir else default_data_dir(), download)
+    if not isinstance(source, str) or not source or "\0" in source:
+        raise DataError(f"invalid dataset {source!r}: use {describe_sources()}")
     path = Path(source).expanduser()
-    if path.is_dir():
-        return _load_idx_folder(path)
-    if path.exists():
+    try:
+        if path.is_dir():
+            # stored absolute, so a run trained here can be evaluated or continued from anywhere
+            return _load_idx_folder(path.resolve())
+        exists = path.exists()
+    except OSError as exc:  # a name too long, a loop of links
+        raise DataError(f"cannot read the dataset folder {path}: {exc.strerror or exc}") from None
+    if exists:
         raise DataError(f"{path} is a file; --dataset takes a folder of IDX files or one of: {describe_sources()}")
+    if path.is_absolute() or os.sep in source or (os.altsep and os.altsep in source):
+        raise DataError(f"the dataset folder {path} does not exist (moved or deleted?); give its current location")
     raise DataError(f"unknown dataset {source!r}: use {describe_sources()}")
 
 
@@ -103,14 +112,24 @@ def _load_digits() -> Dataset:
     return Dataset("digits", train, test, DIGIT_NAMES)
 
 
-def _stratified_split(whole: Split) -> tuple[Split, Split]:
-    """Hold out the same fraction of every class, with a fixed seed so the split never moves."""
+def _stratified_split(whole: Split, name: str = "the dataset") -> tuple[Split, Split]:
+    """Hold out the same fraction of every class, with a fixed seed so the split never moves.
+
+    A class with a single image stays whole in training; if that leaves nothing held out, one
+    image of the whole set is.
+    """
+    if len(whole) < 2:
+        raise DataError(f"{name} holds {len(whole)} image{'s' if len(whole) != 1 else ''}; at least 2 are needed "
+                        "(one to train on, one held out to validate)")
     g = torch.Generator().manual_seed(_SPLIT_SEED)
     held = []
     for c in torch.unique(whole.labels):
         members = torch.nonzero(whole.labels == c).flatten()
         members = members[torch.randperm(len(members), generator=g)]
-        held.append(members[: max(1, round(len(members) * _HELD_OUT_FRACTION))])
+        if len(members) >= 2:
+            held.append(members[: max(1, round(len(members) * _HELD_OUT_FRACTION))])
+    if not held:
+        held.append(torch.randperm(len(whole), generator=g)[:1])
     held_idx = torch.sort(torch.cat(held)).values
     mask = torch.ones(len(whole), dtype=torch.bool)
     mask[held_idx] = False
@@ -127,7 +146,10 @@ def _read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nda
 
 def _find(folder: Path, stem: str) -> Path | None:
     # torchvision's layout names them e.g. train-images-idx3-ubyte; some mirrors use a dot
-    matches = sorted(p for p in folder.iterdir() if p.is_file() and p.name.startswith(stem) and not p.name.endswith(".tmp"))
+    try:
+        matches = sorted(p for p in folder.iterdir() if p.is_file() and p.name.startswith(stem) and not p.name.endswith(".tmp"))
+    except OSError as exc:
+        raise DataError(f"cannot read the dataset folder {folder}: {exc.strerror or exc}") from None
     plain = [p for p in matches if not p.name.endswith(".gz")]
     return (plain or matches or [None])[0]
 
@@ -148,9 +170,13 @@ def _load_idx_folder(folder: Path) -> Dataset:
             f"{folder} holds no MNIST-format IDX files (expected train-images-idx3-ubyte[.gz] and "
             "train-labels-idx1-ubyte[.gz], and/or the t10k-* pair)"
         )
+    for split, part in splits.items():
+        if len(part) == 0:
+            prefix = "train" if split == "train" else "t10k"
+            raise DataError(f"{folder}: the {prefix}-images file holds no images")
     if len(splits) == 1:  # carve the missing split out of the one that is there
         only = next(iter(splits.values()))
-        splits["train"], splits["test"] = _stratified_split(only)
+        splits["train"], splits["test"] = _stratified_split(only, str(folder))
     train, test = splits["train"], splits["test"]
     if train.images.shape[1:] != test.images.shape[1:]:
         raise DataError(

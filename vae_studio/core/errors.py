@@ -40,6 +40,12 @@ class CheckpointError(VaeStudioError):
     exit_code = 2
 
 
+class OutputError(VaeStudioError):
+    """An output file cannot be written there (a folder in its place, no permission, too long a name)."""
+
+    exit_code = 2
+
+
 class TrainingError(VaeStudioError):
     """Training had to stop (non-finite loss, out of memory)."""
 

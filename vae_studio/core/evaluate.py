@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .data import Split, to_float
+from .errors import DataError
 from .losses import kl_per_dim, recon_nll
 from .models import VAE
 
@@ -151,6 +152,9 @@ def evaluate(
     seed: int = 0,
 ) -> EvalResult:
     device = torch.device(device)
+    if model.conditional and len(split) and int(split.labels.max()) >= model.cfg.num_classes:
+        raise DataError(f"this conditional model was trained on {model.cfg.num_classes} classes, but the data has labels "
+                        f"up to {int(split.labels.max())}; evaluate it on data with the classes it knows")
     was_training = model.training
     model.eval()
     try:

@@ -17,7 +17,9 @@ weights (without the optimizer's state) become the run's.
 
 Children are forked from a server process that imported PyTorch once (``forkserver``), so a run
 starts in a fraction of a second and never inherits the window's threads; where there is no
-fork (Windows) they are spawned.
+fork (Windows) they are spawned. The server's preload (:mod:`server_preload`) keeps the children
+from re-importing the embedding program's main module, so a script without an
+``if __name__ == "__main__":`` guard can train too (with ``spawn`` the guard is still needed).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .checkpoint import bundle_of
 from .trainer import History, Message, Progress, Snapshot, Trainer, Validation, checked_beta, checked_lr
 
 _POLL_S = 0.25  # how often a waiting parent checks that the child is still alive
+CHILD_NAME = "vae-studio-training"  # server_preload recognises the children by it
 _CONTEXT: Any = None
 
 
@@ -50,7 +53,7 @@ def context():
         if "forkserver" in multiprocessing.get_all_start_methods():
             _CONTEXT = multiprocessing.get_context("forkserver")
             # torch, and what its optimizers import on first use, are imported once, in the server
-            _CONTEXT.set_forkserver_preload([__name__, "torch._dynamo"])
+            _CONTEXT.set_forkserver_preload([f"{__package__}.server_preload", "torch._dynamo"])
         else:
             _CONTEXT = multiprocessing.get_context("spawn")
     return _CONTEXT
@@ -181,7 +184,7 @@ class RemoteTrainer:
         parent_ctl, child_ctl = ctx.Pipe(duplex=False)[::-1]  # (send end, receive end)
         child_msg, parent_msg = ctx.Pipe(duplex=False)[::-1]
         self._control, self._messages = parent_ctl, parent_msg
-        self._process = ctx.Process(target=_child, args=(child_ctl, child_msg), name="vae-studio-training", daemon=True)
+        self._process = ctx.Process(target=_child, args=(child_ctl, child_msg), name=CHILD_NAME, daemon=True)
         self._process.start()
         child_ctl.close()
         child_msg.close()
@@ -296,8 +299,15 @@ class RemoteTrainer:
             conn.close()
         if error is not None:
             name, text, attrs = error
-            if not name:
-                raise TrainingError(f"internal error in the training process: {text}")
+            if not name:  # not foreseen: one sentence for a person, the traceback in the log
+                from ..logfile import write_text
+
+                log = write_text(text, "in the training process")
+                first = (text.strip().splitlines() or ["unknown error"])[0][:200]
+                exc = TrainingError(f"unexpected error in the training process ({first}); "
+                                    + (f"the details are in {log}" if log else "it is a bug in VAE Studio"))
+                exc.log_path = str(log) if log else None
+                raise exc
             raise _rebuild_error(name, text, attrs)
 
     def _from_snapshot(self) -> dict | None:

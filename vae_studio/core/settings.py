@@ -57,8 +57,8 @@ class Setting:
                 items = tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip())
             except (TypeError, ValueError):
                 raise ConfigError(f"{what} takes whole numbers like 400 or 512,256 (got {value!r})") from None
-            if not items or any(not (self.lo <= v <= self.hi) for v in items):
-                raise ConfigError(f"{what} must be {int(self.lo)} to {int(self.hi)} each, at least one (got {value!r})")
+            if not items or len(items) > 64 or any(not (self.lo <= v <= self.hi) for v in items):
+                raise ConfigError(f"{what} must be 1 to 64 sizes of {int(self.lo)} to {int(self.hi)} each (got {str(value)[:40]!r})")
             return items
         if self.choices:
             if value not in self.choices:

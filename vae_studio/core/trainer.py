@@ -33,6 +33,8 @@ from .evaluate import elbo
 from .fused_adam import FusedAdamStep
 from .losses import capacity_at, elbo_terms, kl_schedule_weight
 from .models import VAE, build_model
+from .budget import check_trainable
+from .threads import ThreadTuner
 
 PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
 
@@ -51,6 +53,7 @@ class Progress:
     samples_per_s: float
     elapsed: float  # seconds spent training, pauses excluded
     eta: float  # seconds to the planned end at the current rate
+    threads: int = 0  # CPU threads training uses now (see core/threads.py); 0 on a GPU
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,11 @@ def checked_lr(lr: float) -> float:
     return float(lr)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)) or "out of memory" in text or "can't allocate memory" in text
+
+
 def probe_index(n: int, size: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(PROBE_SEED)
     return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
@@ -175,6 +183,7 @@ class Trainer:
         self.device = resolve_device(train_cfg.device)
         self.bf16 = use_bf16(train_cfg.precision, self.device)
         torch.manual_seed(train_cfg.seed)
+        check_trainable(model_cfg, train_cfg.batch_size, self.device)  # refused here, not by the OS mid-build
         self.model: VAE = build_model(model_cfg).to(self.device)
         self.optimizer = self._make_optimizer(train_cfg.lr)
         self._adam = FusedAdamStep(self.optimizer)
@@ -202,6 +211,7 @@ class Trainer:
         self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
         self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
+        self.thread_tuner = ThreadTuner.for_device(self.device)  # None: keep the count as it is
 
     # -- control, safe from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -398,7 +408,7 @@ class Trainer:
                         p = Progress(
                             step=self.step, epoch=self.epoch + (i + 1) / steps_per_epoch, epochs=cfg.epochs,
                             recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=w, beta=beta, lr=self._lr,
-                            samples_per_s=rate, elapsed=self.elapsed,
+                            samples_per_s=rate, elapsed=self.elapsed, threads=self._threads(seen_since, dt),
                             eta=(total_steps - (self.epoch * steps_per_epoch + i + 1)) * cfg.batch_size / rate if rate else math.inf,
                         )
                         self.history.add_progress(p)
@@ -431,12 +441,18 @@ class Trainer:
                     yield v
                     # neither validation nor what the consumer did with it is training time
                     t_last, seen_since = time.perf_counter(), 0
-        except torch.cuda.OutOfMemoryError:
+        except Exception as exc:
+            # whatever broke a step, the weights and Adam's moments go back to the last good point
             self._restore_good()
-            raise TrainingError(
-                f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
-                f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
-            ) from None
+            if not isinstance(exc, TrainingError) and _out_of_memory(exc):
+                raise TrainingError(
+                    f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
+                    f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
+                ) from None
+            raise
+        finally:
+            if self.thread_tuner is not None:  # the count is the process's, not this run's
+                self.thread_tuner.restore()
         # flush what the last interval accumulated, then a final picture of the model
         r, k = interval.tolist()
         n = n_interval
@@ -450,6 +466,7 @@ class Trainer:
                 recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=self.kl_weight_at(self.epoch), beta=self._beta,
                 # the run's average: the last partial interval alone is too short to mean much
                 lr=self._lr, samples_per_s=self.samples_seen / max(1e-9, self.elapsed), elapsed=self.elapsed, eta=0.0,
+                threads=self._threads(0, 0.0),
             )
             self.history.add_progress(p)
             yield p
@@ -460,6 +477,12 @@ class Trainer:
             step=self.step,
             epoch=self.epoch_float(steps_per_epoch),
         )
+
+    def _threads(self, samples: int, seconds: float) -> int:
+        if self.thread_tuner is None:
+            return torch.get_num_threads() if self.device.type == "cpu" else 0
+        self.thread_tuner.observe(samples, seconds)
+        return self.thread_tuner.threads
 
     def epoch_float(self, steps_per_epoch: int) -> float:
         partial = self.step - self.epoch * steps_per_epoch

@@ -8,6 +8,12 @@ thread as a queued ``yielded`` signal, so the GUI thread never executes a traini
 to the trainer's own thread-safe flags; requests that need the trainer to stand still (saving a
 checkpoint) are served by the worker thread itself, between two messages of ``Trainer.run()``,
 where the trainer's generator is suspended and cannot be mid-step.
+
+The job's boundary is guarded here rather than left to superqt: its worker silently drops a
+``RuntimeError`` raised by the job (it takes it for a deleted Qt object) and emits neither
+``errored`` nor ``finished``. Every exception therefore travels as a value through the same
+queued ``yielded`` signal as the messages, and the end is announced the same way, so the window
+always hears ``failed`` (when there was an error) and then ``ended``, in order, exactly once.
 """
 
 from __future__ import annotations
@@ -99,6 +105,18 @@ class JobControl:
                 self._trainer.resume()
 
 
+class _Failed:
+    """The exception that ended a job, carried to the GUI thread like a message."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+_ENDED = object()  # the job's last value: the job has returned, normally or not
+
+
 class TrainingWorker(QObject):
     """One training job on the thread pool, with its signals re-emitted from a GUI-thread object."""
 
@@ -109,19 +127,47 @@ class TrainingWorker(QObject):
     def __init__(self, job: Callable[[JobControl], Generator], parent: QObject | None = None):
         super().__init__(parent)
         self.control = JobControl()
+        self._ended = False
         self._worker = GeneratorWorker(self._run, job)
-        self._worker.yielded.connect(self.message)
-        self._worker.errored.connect(self.failed)
-        self._worker.finished.connect(self.ended)
+        self._worker.yielded.connect(self._relay)
+        # only reached if superqt itself fails or the generator was abandoned: _run catches the rest
+        self._worker.errored.connect(self._fail)
+        self._worker.finished.connect(self._end)
         # superqt routes warnings raised while the job runs here; keep them visible
         self._worker.warned.connect(lambda w: print(warnings.formatwarning(*w[:4]), end="", file=sys.stderr))
 
     def _run(self, job: Callable[[JobControl], Generator]) -> Generator:
         self.control.began.set()
+        failure: BaseException | None = None
         try:
             yield from job(self.control)
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the window
+            failure = exc
         finally:
             self.control.done.set()
+        if failure is not None:
+            yield _Failed(failure)
+        yield _ENDED
+
+    # -- on the GUI thread ----------------------------------------------------------------------
+    def _relay(self, value: Any) -> None:
+        if value is _ENDED:
+            self._end()
+        elif isinstance(value, _Failed):
+            self._fail(value.exc)
+        else:
+            self.message.emit(value)
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self._ended:
+            self.failed.emit(exc)
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.ended.emit()
 
     def start(self) -> None:
         self._worker.start()
