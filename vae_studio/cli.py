@@ -139,7 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()  # its options come from the settings schema, in the core
+    except (ImportError, OSError) as exc:
+        return _report(exc, None)
+    args = parser.parse_args(argv)
     try:
         if args.command is None:
             return _gui()

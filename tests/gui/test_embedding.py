@@ -18,12 +18,12 @@ UNGUARDED = textwrap.dedent("""
 
     app = QCoreApplication(sys.argv)
     session = Session()
-    session.state_changed.connect(lambda s: app.quit() if s == "ready" else None)
+    session.state_changed.connect(lambda s: app.quit() if s in ("trained", "stopped", "failed") else None)
     session.error.connect(lambda e: (print("error:", e, flush=True), app.exit(3)))
     session.start(RunSettings(hidden=(16,), latent_dim=2, epochs=1, batch_size=256, device="cpu"))
     QTimer.singleShot(120_000, lambda: app.exit(4))  # a failure bound, not a wait
     code = app.exec()
-    print("finished", session.last_finish_reason, code, flush=True)
+    print("finished", session.current.finish_reason, code, flush=True)
     session.shutdown(5.0)
 """)
 

@@ -149,18 +149,3 @@ def _from_dict(cls, d: Mapping[str, Any]):
         raise ConfigError(f"invalid {cls.__name__}: {exc}") from None
 
 
-def resolve_beta(variant: str, beta: float | None, capacity: float | None = None) -> float:
-    """The KL weight a variant trains with, or a ConfigError saying which setting to change.
-
-    The beta variant is the one that changes beta (default 4); the others train the plain ELBO.
-    """
-    if variant == "beta":
-        beta = 4.0 if beta is None else float(beta)
-        if beta == 1.0 and capacity is None:
-            raise ConfigError("the beta variant needs beta other than 1 (or a capacity target); use the vanilla variant for beta = 1")
-        return beta
-    if beta is not None and beta != 1.0:
-        raise ConfigError(f"beta = {beta:g} needs the beta variant (the {variant} variant uses beta = 1)")
-    if capacity is not None:
-        raise ConfigError("a capacity target needs the beta variant")
-    return 1.0

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.current_changed.connect(self._on_current_changed)
         s.error.connect(self.show_error)
+        s.internal_error.connect(self.show_internal_error)
         s.info.connect(self.show_info)
         # class names and probe images while the training process starts, not once it trains
         s.dataset_loaded.connect(self._sync_dataset)
@@ -292,6 +293,11 @@ class MainWindow(QMainWindow):
 
     def show_error(self, text: str) -> None:
         self.banner.show_message(text, "error")
+        self._status_message(text, 15000)
+
+    def show_internal_error(self, exc: BaseException) -> None:
+        """One sentence in the banner, the traceback in the error log it links to (and on stderr)."""
+        text = self.banner.show_internal_error(exc, "training")
         self._status_message(text, 15000)
 
     def show_info(self, text: str) -> None:

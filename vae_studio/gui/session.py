@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from .autosave import Autosaver
 from .run_record import RunRecord, RunState, Started
 from .scoring import DEFAULT_IWAE_SAMPLES, RunScorer
 from .training_job import (
-    DatasetLoaded, Plan, RequestFailed, Saved, default_torch_threads, save_from_trainer, saveable, training_job,
+    DatasetLoaded, Notice, Plan, RequestFailed, Saved, default_torch_threads, save_from_trainer, saveable, training_job,
 )
 from .worker import TrainingWorker
 
@@ -41,6 +40,7 @@ class Session(QObject):
     runs_changed = Signal()  # a run was added or removed
     state_changed = Signal(str)  # the current run's RunState value
     error = Signal(str)  # something went wrong; the text is written for a person
+    internal_error = Signal(object)  # an exception nobody foresaw: the window shows a sentence and logs the rest
     info = Signal(str)  # a notice that needs no action
     dataset_loaded = Signal()  # ``dataset`` is new: it loaded before the trainer starts
     saved = Signal(str)
@@ -358,18 +358,18 @@ class Session(QObject):
         elif isinstance(msg, RequestFailed):
             self._pending_save = None
             self.error.emit(msg.message)
+        elif isinstance(msg, Notice):
+            self.info.emit(msg.message)
         elif run is not None:
             run.apply(msg)
 
     def _on_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, VaeStudioError):
-            text = for_window(exc)
-        else:
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-            text = f"internal error in the training thread: {type(exc).__name__}: {exc}"
         if self._job_run is not None:
             self._job_run.finish_reason = "error"
-        self.error.emit(text)
+        if isinstance(exc, VaeStudioError):
+            self.error.emit(for_window(exc))
+        else:
+            self.internal_error.emit(exc)
 
     def _on_ended(self) -> None:
         worker, self._worker = self._worker, None

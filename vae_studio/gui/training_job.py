@@ -38,6 +38,13 @@ class RequestFailed:
     message: str
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell the person that needs no action (autosave failing: training goes on)."""
+
+    message: str
+
+
 def default_torch_threads(isolation: str = "process") -> int:
     """Intra-op threads for training.
 
@@ -152,7 +159,7 @@ def _autosave(saver: Autosaver, trainer: Trainer) -> Generator:
     try:
         saver.save(trainer)
     except VaeStudioError as exc:
-        yield RequestFailed(f"autosave failed: {exc}")
+        yield Notice(str(exc))
 
 
 def _serve(control: JobControl, trainer: Trainer) -> Generator:
