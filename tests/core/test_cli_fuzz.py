@@ -28,7 +28,7 @@ _VALUES = st.one_of(
     st.text(max_size=8),
 )
 
-TRAIN = ["--epochs", "--batch-size", "--lr", "--latent-dim", "--capacity-epochs", "--warmup-epochs", "--free-bits", "--seed"]
+TRAIN = ["--epochs", "--batch-size", "--lr", "--latent-dim", "--hidden", "--capacity-epochs", "--warmup-epochs", "--free-bits", "--seed"]
 TRAIN_BETA = ["--beta", "--capacity"]
 EVALUATE = ["--iwae-samples", "--seed"]
 SAMPLE = ["--n", "--label", "--seed"]
