@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--capacity", type=_number(float, "--capacity", lo=0), metavar="C", help="beta variant: target KL in nats the model is pushed towards (Burgess et al.)")
     t.add_argument("--capacity-epochs", type=_number(float, "--capacity-epochs", lo=0), default=10.0, metavar="E", help="epochs over which the capacity target ramps from 0 to C")
     _add_data_args(t, "digits")
-    t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    t.add_argument("--arch", choices=("mlp", "conv", "resnet"), default="mlp", help="mlp (default), conv, or resnet: residual conv blocks, SiLU")
+    t.add_argument("--likelihood", choices=("bernoulli", "gaussian", "continuous-bernoulli"), default="bernoulli",
+                   help="bernoulli (default; cross-entropy on grey pixels), gaussian (learned sigma), continuous-bernoulli (a normalised density on [0, 1])")
     t.add_argument("--latent-dim", type=_number(int, "--latent-dim", 1, 512), default=10, metavar="N")
     t.add_argument("--hidden", type=_hidden, default=(400,), metavar="H[,H...]", help="hidden layer sizes (default 400)")
     t.add_argument("--epochs", type=_number(int, "--epochs", 1), default=20, metavar="E")
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--kl-schedule", choices=("constant", "linear", "cyclical"), help="constant (default), linear warm-up, or cyclical; --warmup-epochs alone means linear")
     t.add_argument("--warmup-epochs", type=_number(float, "--warmup-epochs", 0), default=0.0, metavar="W", help="epochs to ramp the KL weight from 0 to 1 (the cycle length for cyclical)")
     t.add_argument("--free-bits", type=_number(float, "--free-bits", 0), default=0.0, metavar="L", help="per-dimension KL floor in nats: dimensions below it are not pushed further towards the prior")
+    t.add_argument("--augment", choices=("auto", "none", "light", "strong"), default="auto", help="random shifts, rotations and scaling on the device; auto (default): light below 20,000 training images")
+    t.add_argument("--lr-schedule", choices=("constant", "cosine", "onecycle"), default="cosine", help="cosine (default): short warm-up, then cosine decay to 0")
+    t.add_argument("--weight-decay", type=_number(float, "--weight-decay", 0), default=0.0, metavar="WD", help="decoupled (AdamW) weight decay (default 0)")
+    t.add_argument("--objective", choices=("elbo", "iwae"), default="elbo", help="elbo (default) or the importance-weighted bound with --iwae-k samples")
+    t.add_argument("--iwae-k", type=_number(int, "--iwae-k", 1, 1000), default=5, metavar="K", help="samples per image for --objective iwae (default 5)")
+    t.add_argument("--binarize", action="store_true", help="train and validate on pixels drawn as 0/1 each step (dynamic binarisation)")
+    t.add_argument("--keep", choices=("best", "last"), default="best", help="write the weights of the epoch with the lowest held-out -ELBO (default) or of the last epoch")
     t.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
     t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), else fp32")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
@@ -101,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
     s.add_argument("--label", type=_number(int, "--label", 0), help="class to generate; required for conditional models")
+    s.add_argument("--sampler", choices=("prior", "posterior"), default="posterior",
+                   help="posterior (default): a Gaussian mixture fitted to the training set's codes (per class for conditional models); prior: N(0, I)")
+    s.add_argument("--temperature", type=_number(float, "--temperature", 0, lo_open=True), default=1.0, metavar="T", help="scales the spread of the draws (default 1)")
     s.add_argument("--seed", type=_number(int, "--seed", 0), default=0, metavar="S")
     s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     return parser
@@ -187,6 +198,7 @@ def _train(args) -> int:
     import signal
 
     from .core import ModelConfig, TrainConfig, Trainer, load_dataset, make_bundle, save_checkpoint
+    from .core.checkpoint import select_weights
     from .core.config import resolve_beta
     from .core.device import describe_device
     from .core.errors import ConfigError, TrainingError
@@ -200,6 +212,8 @@ def _train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta, capacity=args.capacity,
         capacity_epochs=args.capacity_epochs, kl_schedule=schedule, warmup_epochs=args.warmup_epochs,
         free_bits=args.free_bits, seed=args.seed, device=args.device, precision=args.precision,
+        augment=args.augment, lr_schedule=args.lr_schedule, weight_decay=args.weight_decay,
+        objective=args.objective, iwae_k=args.iwae_k, binarize=args.binarize,
     )
     out = args.out or Path(f"vae-{args.variant}.pt")
     if out.is_dir() or not out.resolve().parent.is_dir():
@@ -214,7 +228,8 @@ def _train(args) -> int:
     print(
         f"training a {args.variant} VAE ({args.arch}, latent {args.latent_dim}) on {dataset.name}: "
         f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
-        f"{', bf16' if trainer.bf16 else ''}",
+        f"{', bf16' if trainer.bf16 else ''}; augmentation {trainer.augment}, {train_cfg.lr_schedule} learning rate, "
+        f"{train_cfg.objective} objective, {trainer.likelihood} likelihood",
         file=log,
     )
     bar = _ProgressLine(sys.stderr, train_cfg.epochs)
@@ -234,11 +249,20 @@ def _train(args) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
-    save_checkpoint(out, make_bundle(trainer))
     if error is not None:
+        save_checkpoint(out, make_bundle(trainer))
         print(f"vae-studio: error: {error}; the last good weights were saved to {out}", file=sys.stderr)
         return 1
-    recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step else (last_val.recon, last_val.kl, None)
+    bundle = select_weights(make_bundle(trainer), args.keep)
+    weights_epoch = bundle.get("weights_epoch", trainer.epoch)
+    if weights_epoch != trainer.epoch:
+        trainer.restore_best()
+    recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step or weights_epoch != trainer.epoch else (last_val.recon, last_val.kl, None)
+    try:
+        bundle["posterior_sampler"] = _fit_sampler(trainer.model, dataset.train, trainer.device, train_cfg.seed).to_dict()
+    except Exception as exc:  # a sampler is a convenience; the weights are saved regardless
+        print(f"vae-studio: warning: the posterior sampler could not be fitted ({exc}); sample will use the prior", file=sys.stderr)
+    save_checkpoint(out, bundle)
     summary = {
         "epochs": trainer.epoch,
         "steps": trainer.step,
@@ -252,11 +276,30 @@ def _train(args) -> int:
         "dataset": dataset.name,
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,
+        "likelihood": trainer.likelihood,
+        "keep": args.keep,
+        "weights_epoch": weights_epoch,
+        "best_epoch": trainer.best_epoch,
+        "last_neg_elbo": last_val.neg_elbo if last_val is not None else None,
+        "augment": trainer.augment,
+        "lr_schedule": train_cfg.lr_schedule,
+        "objective": train_cfg.objective,
     }
-    print(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", file=log)
+    if train_cfg.objective == "iwae":
+        summary["neg_iwae"] = trainer.validate_iwae()
+        summary["iwae_k"] = train_cfg.iwae_k
+    which = f"epoch {weights_epoch} of {trainer.epoch}" + (" (the best held-out -ELBO)" if args.keep == "best" else "")
+    print(f"validation -ELBO {recon + kl:.2f} nats, {trainer.likelihood} likelihood (recon {recon:.2f}, KL {kl:.2f}); "
+          f"{summary['samples_per_s']:,.0f} img/s; saved the weights of {which} to {out}", file=log)
     if args.json:
         print(json.dumps(summary))
     return 130 if trainer.stopping else 0
+
+
+def _fit_sampler(model, split, device, seed: int = 0):
+    from .core.sampler import fit_posterior_sampler
+
+    return fit_posterior_sampler(model, split, device, seed=seed)
 
 
 # -- evaluate ------------------------------------------------------------------------------------
@@ -272,12 +315,14 @@ def _evaluate(args) -> int:
 
         raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {model.cfg.image_shape}")
     split = dataset.split(args.split)
-    result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed)
+    result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed,
+                      binarize=bundle["train_config"].binarize)
     d = {"checkpoint": str(args.checkpoint), "dataset": dataset.name, "split": args.split, **result.to_dict()}
     if args.json:
         print(json.dumps(d))
         return 0
     print(f"{args.checkpoint} on {dataset.name} ({args.split}, {len(split):,} images)")
+    print(f"  likelihood   {result.likelihood:>10}")
     print(f"  -ELBO        {result.neg_elbo:10.3f} nats per image")
     print(f"  recon        {result.recon:10.3f}")
     print(f"  KL           {result.kl:10.3f}")
@@ -313,8 +358,18 @@ def _sample(args) -> int:
         raise ConfigError(f"--label must be between 0 and {cfg.num_classes - 1} (got {args.label})")
     device = resolve_device(args.device)
     model = model.to(device)
-    gen = torch.Generator().manual_seed(args.seed)
-    z = torch.randn(args.n, cfg.latent_dim, generator=gen).to(device)
+    posterior = None
+    if args.sampler == "posterior":
+        posterior = _stored_sampler(bundle, args.checkpoint)
+        if posterior is None:  # a checkpoint from before samplers were stored: fit one now
+            from .core import load_dataset
+
+            posterior = _fit_sampler(model, load_dataset(bundle["dataset"]).train, device, args.seed)
+    from .core.sampler import sample_codes
+
+    codes = sample_codes(args.sampler, args.n, cfg.latent_dim, posterior=posterior, label=args.label,
+                         temperature=args.temperature, seed=args.seed)
+    z = torch.as_tensor(codes, dtype=torch.float32).to(device)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long, device=device)
     images = model.decode_mean(z, y).cpu()
     with atomic_write(args.out) as f:
@@ -324,5 +379,21 @@ def _sample(args) -> int:
             from torchvision.utils import save_image
 
             save_image(images, f, nrow=max(1, int(math.ceil(math.sqrt(args.n)))), padding=2, pad_value=0.5, format="png")
-    print(f"wrote {args.n} samples to {args.out}")
+    print(f"wrote {args.n} samples ({args.sampler} sampler, temperature {args.temperature:g}) to {args.out}")
     return 0
+
+
+def _stored_sampler(bundle: dict, path):
+    from .core.errors import CheckpointError
+    from .core.sampler import PosteriorSampler
+
+    stored = bundle.get("posterior_sampler")
+    if stored is None:
+        return None
+    try:
+        sampler = PosteriorSampler.from_dict(stored)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} holds an unreadable posterior sampler ({exc}); use --sampler prior") from None
+    if sampler.dim != bundle["model_config"].latent_dim:
+        raise CheckpointError(f"{path}: its posterior sampler does not fit the model's latent space; use --sampler prior")
+    return sampler

@@ -27,9 +27,11 @@ class EvalResult:
     nll_iwae: float | None = None
     iwae_samples: int | None = None
     n_images: int = 0
+    likelihood: str = "bernoulli"  # what the nats are measured against; compare only like with like
 
     def to_dict(self) -> dict:
         d = {
+            "likelihood": self.likelihood,
             "neg_elbo": self.neg_elbo,
             "recon": self.recon,
             "kl": self.kl,
@@ -132,8 +134,15 @@ def evaluate(
     device: torch.device | str = "cpu",
     iwae_samples: int | None = None,
     seed: int = 0,
+    binarize: bool = False,
 ) -> EvalResult:
+    """``binarize``: score a fixed 0/1 draw of the pixels, as for a model trained on binarised data."""
+    from .config import likelihood_label
+    from .data import binarized
+
     device = torch.device(device)
+    if binarize:
+        split = binarized(split, seed)
     was_training = model.training
     model.eval()
     try:
@@ -153,6 +162,7 @@ def evaluate(
         nll_iwae=nll,
         iwae_samples=iwae_samples,
         n_images=len(split),
+        likelihood=likelihood_label(model.cfg.likelihood, binarize),
     )
 
 
