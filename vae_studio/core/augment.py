@@ -28,9 +28,12 @@ class AugmentSpec:
     keep: float  # share of images left as they are
 
 
+# measured on the digits, MLP 400, latent 20, 100 epochs: light (up to half a pixel of shift,
+# 4 degrees, 4% of size, half the images moved) 108.3 nats held-out against 109.9 without; moving
+# three in four images by up to 1.7 pixels and 8 degrees was 4 nats worse than none at 60 epochs
 LEVELS = {
-    "light": AugmentSpec(shift=0.06, rotate=8.0, scale=0.08, keep=0.25),
-    "strong": AugmentSpec(shift=0.10, rotate=15.0, scale=0.15, keep=0.1),
+    "light": AugmentSpec(shift=0.02, rotate=4.0, scale=0.04, keep=0.5),
+    "strong": AugmentSpec(shift=0.06, rotate=8.0, scale=0.08, keep=0.25),
 }
 
 
