@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bernoulli (default; cross-entropy on grey pixels), gaussian (learned sigma), continuous-bernoulli (a normalised density on [0, 1])")
     t.add_argument("--latent-dim", type=_number(int, "--latent-dim", 1, 512), default=10, metavar="N")
     t.add_argument("--hidden", type=_hidden, default=(1024,), metavar="H[,H...]", help="hidden layer sizes (default 1024)")
-    t.add_argument("--epochs", type=_number(int, "--epochs", 1), metavar="E", help="default: about 900,000 images' worth (200 epochs of the digits, 15 of MNIST)")
+    t.add_argument("--epochs", type=_number(int, "--epochs", 1), metavar="E", help="default: about 400,000 images' worth (89 epochs of the digits, 10 of MNIST)")
     t.add_argument("--batch-size", type=_number(int, "--batch-size", 1), default=128, metavar="B")
     t.add_argument("--lr", type=_number(float, "--lr", 0, lo_open=True), default=2e-3, metavar="LR", help="peak learning rate (default 2e-3)")
     t.add_argument("--kl-schedule", choices=("constant", "linear", "cyclical"), help="constant (default), linear warm-up, or cyclical; --warmup-epochs alone means linear")
