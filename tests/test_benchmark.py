@@ -31,7 +31,23 @@ def test_benchmark_quick_mode_prints_a_table_and_json(tmp_path):
         assert all(v > 0 for v in figures["heartbeat_runs_samples_per_s"])
 
 
+@pytest.mark.slow
+def test_quality_evidence_quick_mode_prints_every_target(tmp_path):
+    out = tmp_path / "quality.json"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "quality_evidence.py"), "--quick", "--json-out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    for key in ("latent20", "latent2", "conditional", "beta_active_units", "sampler_confident_share"):
+        assert key in figures, key
+    assert len(figures["conditional"]["new_posterior"]) == 10
+    for target in ("1. latent 20", "2. latent 2", "3. conditional", "4. active units"):
+        assert target in r.stdout
+
+
 def test_scripts_have_help():
-    for script in ("benchmark.py", "tutorial_vae.py", "make_digits.py"):
+    for script in ("benchmark.py", "tutorial_vae.py", "make_digits.py", "quality_evidence.py"):
         r = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage" in r.stdout.lower(), script

@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         if spec.cli:
             _add_setting(t, name)
     t.add_argument("--data-dir", metavar="DIR", help="where torchvision datasets are kept and downloaded (default: a per-user cache folder)")
+    t.add_argument("--keep", choices=("best", "last"), default="best", help="write the weights of the epoch with the lowest held-out -ELBO (default) or of the last epoch")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of the validation figures")
 
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
     s.add_argument("--label", type=_number(int, "--label", 0, 255), help="class to generate; required for conditional models")
+    s.add_argument("--sampler", choices=("prior", "posterior"), default="posterior",
+                   help="posterior (default): a Gaussian mixture fitted to the training set's codes (per class for conditional models); prior: N(0, I)")
+    s.add_argument("--temperature", type=_number(float, "--temperature", 0, 100, lo_open=True), default=1.0, metavar="T", help="scales the spread of the draws (default 1)")
     _add_setting(s, "seed", default=0)
     _add_setting(s, "device", default="cpu")
     return parser
@@ -280,6 +284,8 @@ def _train(args) -> int:
 
     from .core import Trainer, load_dataset, save_checkpoint
     from .core.atomic import check_writable
+    from .core.checkpoint import select_weights
+    from .core.config import auto_epochs
     from .core.settings import from_cli
     from .core.device import describe_device
     from .core.errors import VaeStudioError
@@ -290,13 +296,16 @@ def _train(args) -> int:
     out = args.out or Path(f"vae-{settings.variant}.pt")
     check_writable(out, "--out")  # now, not after an hour of training
     dataset = load_dataset(settings.dataset, args.data_dir)
+    if args.epochs is None:  # about 400k images' worth: long enough to learn, short enough to wait for
+        train_cfg = train_cfg.replace(epochs=auto_epochs(len(dataset.train)))
     model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
     trainer = Trainer(model_cfg, train_cfg, dataset)  # refuses a model too large for the free memory
     log = sys.stderr if args.json else sys.stdout
     print(
         f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name}: "
         f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
-        f"{', bf16' if trainer.bf16 else ''}",
+        f"{', bf16' if trainer.bf16 else ''}; augmentation {trainer.augment}, {train_cfg.lr_schedule} learning rate, "
+        f"{train_cfg.objective} objective, {trainer.likelihood} likelihood",
         file=log,
     )
     bar = _ProgressLine(sys.stderr, train_cfg.epochs)
@@ -333,11 +342,20 @@ def _train(args) -> int:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
         bar.close()
-    save_checkpoint(out, _final_bundle(trainer))
     if error is not None:
+        save_checkpoint(out, _final_bundle(trainer))
         _say(f"vae-studio: error: {_one_line(error)}; the last good weights were saved to {out}", sys.stderr)
         return 1
-    recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step else (last_val.recon, last_val.kl, None)
+    bundle = select_weights(_final_bundle(trainer), args.keep)
+    weights_epoch = bundle.get("weights_epoch", trainer.epoch)
+    if weights_epoch != trainer.epoch:
+        trainer.restore_best()
+    recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step or weights_epoch != trainer.epoch else (last_val.recon, last_val.kl, None)
+    try:
+        bundle["posterior_sampler"] = _fit_sampler(trainer.model, dataset.train, trainer.device, train_cfg.seed).to_dict()
+    except Exception as exc:  # a sampler is a convenience; the weights are saved regardless
+        print(f"vae-studio: warning: the posterior sampler could not be fitted ({exc}); sample will use the prior", file=sys.stderr)
+    save_checkpoint(out, bundle)
     summary = {
         "epochs": trainer.epoch,
         "steps": trainer.step,
@@ -351,13 +369,32 @@ def _train(args) -> int:
         "dataset": dataset.name,
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,
+        "likelihood": trainer.likelihood,
+        "keep": args.keep,
+        "weights_epoch": weights_epoch,
+        "best_epoch": trainer.best_epoch,
+        "last_neg_elbo": last_val.neg_elbo if last_val is not None else None,
+        "augment": trainer.augment,
+        "lr_schedule": train_cfg.lr_schedule,
+        "objective": train_cfg.objective,
     }
-    _say(f"validation -ELBO {recon + kl:.2f} nats (recon {recon:.2f}, KL {kl:.2f}); {summary['samples_per_s']:,.0f} img/s; saved {out}", log)
+    if train_cfg.objective == "iwae":
+        summary["neg_iwae"] = trainer.validate_iwae()
+        summary["iwae_k"] = train_cfg.iwae_k
+    which = f"epoch {weights_epoch} of {trainer.epoch}" + (" (the best held-out -ELBO)" if args.keep == "best" else "")
+    _say(f"validation -ELBO {recon + kl:.2f} nats, {trainer.likelihood} likelihood (recon {recon:.2f}, KL {kl:.2f}); "
+         f"{summary['samples_per_s']:,.0f} img/s; saved the weights of {which} to {out}", log)
     if args.json:
         _say(json.dumps(summary), sys.stdout)
     if trainer.stopping:
         return 128 + int(received[0]) if received else 130
     return 0
+
+
+def _fit_sampler(model, split, device, seed: int = 0):
+    from .core.sampler import fit_posterior_sampler
+
+    return fit_posterior_sampler(model, split, device, seed=seed)
 
 
 # -- evaluate ------------------------------------------------------------------------------------
@@ -381,12 +418,14 @@ def _evaluate(args) -> int:
 
         raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {model.cfg.image_shape}")
     split = dataset.split(args.split)
-    result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed)
+    result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed,
+                      binarize=bundle["train_config"].binarize)
     d = {"checkpoint": str(args.checkpoint), "dataset": dataset.name, "split": args.split, **result.to_dict()}
     if args.json:
         print(json.dumps(d))
         return 0
     print(f"{args.checkpoint} on {dataset.name} ({args.split}, {len(split):,} images)")
+    print(f"  likelihood   {result.likelihood:>10}")
     print(f"  -ELBO        {result.neg_elbo:10.3f} nats per image")
     print(f"  recon        {result.recon:10.3f}")
     print(f"  KL           {result.kl:10.3f}")
@@ -430,8 +469,18 @@ def _sample(args) -> int:
         raise ConfigError(f"--label must be between 0 and {cfg.num_classes - 1} (got {args.label})")
     device = resolve_device(args.device)
     model = model.to(device)
-    gen = torch.Generator().manual_seed(args.seed)
-    z = torch.randn(args.n, cfg.latent_dim, generator=gen).to(device)
+    posterior = None
+    if args.sampler == "posterior":
+        posterior = _stored_sampler(bundle, args.checkpoint)
+        if posterior is None:  # a checkpoint from before samplers were stored: fit one now
+            from .core import load_dataset
+
+            posterior = _fit_sampler(model, load_dataset(bundle["dataset"]).train, device, args.seed)
+    from .core.sampler import sample_codes
+
+    codes = sample_codes(args.sampler, args.n, cfg.latent_dim, posterior=posterior, label=args.label,
+                         temperature=args.temperature, seed=args.seed)
+    z = torch.as_tensor(codes, dtype=torch.float32).to(device)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long, device=device)
     # in chunks: a decoder's hidden layers for 100,000 samples at once could need gigabytes
     images = torch.cat([model.decode_mean(z[i : i + 4096], None if y is None else y[i : i + 4096]).cpu()
@@ -443,5 +492,21 @@ def _sample(args) -> int:
             from torchvision.utils import save_image
 
             save_image(images, f, nrow=max(1, int(math.ceil(math.sqrt(args.n)))), padding=2, pad_value=0.5, format="png")
-    print(f"wrote {args.n} samples to {args.out}")
+    print(f"wrote {args.n} samples ({args.sampler} sampler, temperature {args.temperature:g}) to {args.out}")
     return 0
+
+
+def _stored_sampler(bundle: dict, path):
+    from .core.errors import CheckpointError
+    from .core.sampler import PosteriorSampler
+
+    stored = bundle.get("posterior_sampler")
+    if stored is None:
+        return None
+    try:
+        sampler = PosteriorSampler.from_dict(stored)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} holds an unreadable posterior sampler ({exc}); use --sampler prior") from None
+    if sampler.dim != bundle["model_config"].latent_dim:
+        raise CheckpointError(f"{path}: its posterior sampler does not fit the model's latent space; use --sampler prior")
+    return sampler

@@ -4,8 +4,10 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from vae_studio.cli import main
+from vae_studio.core import load_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,11 @@ def test_sample_png_and_npy(ckpts, tmp_path, capsys):
         (["train", "--out", "/no/such/folder/x.pt"], "existing folder"),
         (["evaluate", "missing.pt"], "no checkpoint at missing.pt"),
         (["sample", "missing.pt"], "required: --out"),
+        (["sample", "x.pt", "--out", "x.png", "--temperature", "0"], "--temperature must be > 0"),
+        (["sample", "x.pt", "--out", "x.png", "--sampler", "flow"], "invalid choice"),
+        (["train", "--keep", "first"], "invalid choice"),
+        (["train", "--augment", "huge"], "invalid choice"),
+        (["train", "--objective", "iwae", "--free-bits", "1"], "IWAE objective cannot be combined"),
         (["bogus"], "invalid choice"),
     ],
 )
@@ -74,6 +81,41 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, needle, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_keep_writes_the_best_or_the_last_weights_and_says_which(keep, tmp_path, capsys):
+    out = tmp_path / f"{keep}.pt"
+    rc = main(["train", "--epochs", "3", "--hidden", "32", "--latent-dim", "2", "--keep", keep, "--out", str(out), "--json"])
+    assert rc == 0
+    text = capsys.readouterr()
+    s = json.loads(text.out.strip().splitlines()[-1])
+    assert s["keep"] == keep and s["likelihood"] == "bernoulli" and 1 <= s["best_epoch"] <= 3
+    assert s["weights_epoch"] == (3 if keep == "last" else s["best_epoch"])
+    assert f"the weights of epoch {s['weights_epoch']} of 3" in text.err
+    bundle = load_checkpoint(out)
+    assert bundle["best_epoch"] == s["best_epoch"] and bundle["weights_epoch"] == s["weights_epoch"]
+    if keep == "best":
+        # the summary describes the weights written, which scored the run's lowest -ELBO
+        assert s["neg_elbo"] == pytest.approx(bundle["best_neg_elbo"], abs=1e-6)
+        assert "best_model_state" not in bundle
+    assert main(["evaluate", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["likelihood"] == "bernoulli"
+
+
+def test_sample_with_either_sampler_and_a_temperature(ckpts, tmp_path, capsys):
+    npy = tmp_path / "s.npy"
+    for sampler in ("prior", "posterior"):
+        assert main(["sample", str(ckpts[0]), "--out", str(npy), "--n", "6", "--sampler", sampler, "--temperature", "0.7"]) == 0
+        assert np.load(npy).shape == (6, 28, 28)
+        assert f"({sampler} sampler, temperature 0.7)" in capsys.readouterr().out
+    assert main(["sample", str(ckpts[1]), "--out", str(npy), "--n", "4", "--label", "3", "--sampler", "posterior"]) == 0
+    # a checkpoint written before samplers were stored: the mixture is fitted from its dataset
+    bundle = torch.load(ckpts[0], weights_only=True)
+    assert "posterior_sampler" in bundle
+    del bundle["posterior_sampler"]
+    torch.save(bundle, tmp_path / "old.pt")
+    assert main(["sample", str(tmp_path / "old.pt"), "--out", str(npy), "--n", "3"]) == 0
 
 
 def test_label_rules_for_sample(ckpts, tmp_path, capsys):

@@ -42,8 +42,35 @@ def make_bundle(trainer, **extra: Any) -> dict:
         # written after the trainer has moved on
         model_state={k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
         optimizer_state=copy.deepcopy(trainer.optimizer.state_dict()),
-        history=trainer.history.to_dict(), **extra,
+        history=trainer.history.to_dict(), **{**best_of(trainer), **extra},
     )
+
+
+def best_of(trainer) -> dict:
+    """The best epoch's bookkeeping, and its weights when they are not the ones being saved."""
+    if not getattr(trainer, "best_epoch", 0):
+        return {}
+    out = {"best_epoch": trainer.best_epoch, "best_neg_elbo": trainer.best_neg_elbo, "weights_epoch": trainer.epoch}
+    if trainer.best_epoch != trainer.epoch:
+        out["best_model_state"] = trainer.best_state()
+    return out
+
+
+def select_weights(bundle: dict, keep: str = "best") -> dict:
+    """``bundle`` with the weights ``keep`` names as its model weights: "best" (the epoch with the
+    lowest held-out -ELBO, where the bundle has it) or "last". ``weights_epoch`` says which."""
+    if keep not in ("best", "last"):
+        raise ValueError(f"keep must be 'best' or 'last' (got {keep!r})")
+    out = dict(bundle)
+    best = out.pop("best_model_state", None)
+    if keep == "best" and best is not None:
+        out["model_state"] = best
+        out["weights_epoch"] = out["best_epoch"]
+        if "_model" in out:  # a loaded bundle: its ready-built model gets the chosen weights
+            model = build_model(out["model_config"])
+            model.load_state_dict(best)
+            out["_model"] = model.eval()
+    return out
 
 
 def bundle_of(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset, *, step: int, epoch: int, elapsed: float,
@@ -163,6 +190,16 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
     for name, t in model.state_dict().items():
         if t.is_floating_point() and not torch.isfinite(t).all():
             raise CheckpointError(f"{path}: the weight {name} holds NaN or infinite values")
+    best = bundle.get("best_model_state")
+    if best is not None:
+        if not isinstance(best, dict) or best.keys() != bundle["model_state"].keys() or any(
+            not torch.is_tensor(best[k]) or best[k].shape != v.shape or (v.is_floating_point() and not torch.isfinite(best[k]).all())
+            for k, v in bundle["model_state"].items()
+        ):
+            raise CheckpointError(f"{path}: the best epoch's weights do not fit the model")
+    for key in ("best_epoch", "weights_epoch"):
+        if key in bundle and not (isinstance(bundle[key], int) and bundle[key] >= 0):
+            raise CheckpointError(f"{path} has an invalid {key}")
     curves = {f.name for f in dataclasses.fields(History)}
     for key, values in bundle["history"].items():
         if key not in curves or not isinstance(values, (list, tuple)) or not all(_is_real(v) for v in values):

@@ -279,6 +279,14 @@ class DeviceBatches:
             yield to_float(self.images[idx]), self.labels[idx]
 
 
+def binarized(split: Split, seed: int = 0) -> Split:
+    """One fixed draw of 0/1 pixels (stored as 0/255) with the grey level as probability: the
+    held-out set of a run trained on dynamically binarised digits, the same draw every time."""
+    g = torch.Generator().manual_seed(seed)
+    ink = torch.rand(split.images.shape, generator=g) < split.images.to(torch.float32) / 255.0
+    return Split(ink.to(torch.uint8) * 255, split.labels)
+
+
 def to_float(images_u8: torch.Tensor) -> torch.Tensor:
     """uint8 (N, H, W) -> float32 (N, 1, H, W) in [0, 1]."""
     return images_u8.unsqueeze(1).to(torch.float32).div_(255.0)

@@ -28,9 +28,11 @@ class EvalResult:
     nll_iwae: float | None = None
     iwae_samples: int | None = None
     n_images: int = 0
+    likelihood: str = "bernoulli"  # what the nats are measured against; compare only like with like
 
     def to_dict(self) -> dict:
         d = {
+            "likelihood": self.likelihood,
             "neg_elbo": self.neg_elbo,
             "recon": self.recon,
             "kl": self.kl,
@@ -150,11 +152,18 @@ def evaluate(
     device: torch.device | str = "cpu",
     iwae_samples: int | None = None,
     seed: int = 0,
+    binarize: bool = False,
 ) -> EvalResult:
+    """``binarize``: score a fixed 0/1 draw of the pixels, as for a model trained on binarised data."""
+    from .config import likelihood_label
+    from .data import binarized
+
     device = torch.device(device)
     if model.conditional and len(split) and int(split.labels.max()) >= model.cfg.num_classes:
         raise DataError(f"this conditional model was trained on {model.cfg.num_classes} classes, but the data has labels "
                         f"up to {int(split.labels.max())}; evaluate it on data with the classes it knows")
+    if binarize:
+        split = binarized(split, seed)
     was_training = model.training
     model.eval()
     try:
@@ -174,6 +183,7 @@ def evaluate(
         nll_iwae=nll,
         iwae_samples=iwae_samples,
         n_images=len(split),
+        likelihood=likelihood_label(model.cfg.likelihood, binarize),
     )
 
 

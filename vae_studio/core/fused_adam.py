@@ -12,6 +12,11 @@ from __future__ import annotations
 import torch
 
 _KERNEL = getattr(torch, "_fused_adam_", None)
+_KERNEL_W = getattr(torch, "_fused_adamw_", None)  # decoupled weight decay (AdamW)
+
+
+def _decoupled(group: dict) -> bool:
+    return bool(group.get("decoupled_weight_decay"))
 
 
 class FusedAdamStep:
@@ -31,8 +36,10 @@ class FusedAdamStep:
             if all(g is not None for g in grads):
                 beta1, beta2 = group["betas"]
                 torch._foreach_add_(steps, 1)
-                _KERNEL(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
-                        weight_decay=0.0, eps=group["eps"], amsgrad=False, maximize=False)
+                wd = group["weight_decay"]
+                kernel = _KERNEL_W if wd and _decoupled(group) else _KERNEL
+                kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=group["lr"], beta1=beta1, beta2=beta2,
+                       weight_decay=wd, eps=group["eps"], amsgrad=False, maximize=False)
                 return
         self.optimizer.step()
         self._lists = self._collect()
@@ -43,9 +50,11 @@ class FusedAdamStep:
         if _KERNEL is None or not isinstance(opt, torch.optim.Adam) or len(opt.param_groups) != 1:
             return None
         group = opt.param_groups[0]
-        if not group.get("fused") or group.get("amsgrad") or group.get("maximize") or group.get("weight_decay"):
+        if not group.get("fused") or group.get("amsgrad") or group.get("maximize"):
             return None
-        if group.get("capturable") or group.get("differentiable") or group.get("decoupled_weight_decay"):
+        if group.get("weight_decay") and not (_decoupled(group) and _KERNEL_W is not None):
+            return None  # Adam's coupled L2 decay: left to the optimizer
+        if group.get("capturable") or group.get("differentiable"):
             return None
         if not all(isinstance(v, float) for v in (group["lr"], group["eps"], *group["betas"])):
             return None

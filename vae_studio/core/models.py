@@ -14,14 +14,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
+from .losses import cb_mean
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+def _mlp(sizes: list[int], act=nn.ReLU) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
+            layers.append(act())
     return nn.Sequential(*layers)
 
 
@@ -87,6 +88,72 @@ class ConvDecoder(nn.Module):
         return self.deconv(self.fc(z).view(-1, *self.grid))
 
 
+class ResBlock(nn.Module):
+    """Pre-activation residual block, two 3x3 convolutions. No batch norm: a VAE's held-out
+    -ELBO would then depend on batch statistics, and train and eval mode would score differently."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
+        # each block starts as the identity, so depth does not disturb the first steps
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class ResNetEncoder(nn.Module):
+    """Stride-2 convolutions (H -> H/2 -> H/4) with a residual block at each scale, then the
+    fully connected layers; the label joins there, as in the plain conv model."""
+
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        c, h, w = cfg.image_shape
+        a, b = cfg.channels
+        self.conv = nn.Sequential(
+            nn.Conv2d(c, a, 4, stride=2, padding=1),
+            ResBlock(a),
+            nn.SiLU(),
+            nn.Conv2d(a, b, 4, stride=2, padding=1),
+            ResBlock(b),
+            nn.SiLU(),
+            nn.Flatten(),
+        )
+        self.fc = _mlp([b * (h // 4) * (w // 4) + cond_dim, *cfg.hidden], nn.SiLU)
+        self.head = nn.Linear(cfg.hidden[-1], 2 * cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        h = self.conv(x)
+        if cond is not None:
+            h = torch.cat([h, cond], dim=1)
+        return self.head(F.silu(self.fc(h)))
+
+
+class ResNetDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, cond_dim: int):
+        super().__init__()
+        c, h, w = cfg.image_shape
+        a, b = cfg.channels
+        self.grid = (b, h // 4, w // 4)
+        self.fc = nn.Sequential(_mlp([cfg.latent_dim + cond_dim, *reversed(cfg.hidden), math.prod(self.grid)], nn.SiLU))
+        self.deconv = nn.Sequential(
+            ResBlock(b),
+            nn.SiLU(),
+            nn.ConvTranspose2d(b, a, 4, stride=2, padding=1),
+            ResBlock(a),
+            nn.SiLU(),
+            nn.ConvTranspose2d(a, c, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.deconv(self.fc(z).view(-1, *self.grid))
+
+
+_ARCHS = {"mlp": (MLPEncoder, MLPDecoder), "conv": (ConvEncoder, ConvDecoder), "resnet": (ResNetEncoder, ResNetDecoder)}
+
+
 class VAE(nn.Module):
     """encoder -> (mu, log sigma^2) -> reparameterised z -> decoder logits."""
 
@@ -94,7 +161,7 @@ class VAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         cond_dim = cfg.num_classes if cfg.conditional else 0
-        enc, dec = (MLPEncoder, MLPDecoder) if cfg.arch == "mlp" else (ConvEncoder, ConvDecoder)
+        enc, dec = _ARCHS[cfg.arch]
         self.encoder = enc(cfg, cond_dim)
         self.decoder = dec(cfg, cond_dim)
         # Gaussian likelihood: one learned noise scale (the "sigma-VAE" of Rybkin et al. 2021),
@@ -127,7 +194,12 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def decode_mean(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.sigmoid(self.decode(z, y).float())
+        """The mean image in [0, 1]: sigmoid of the logits, or the continuous Bernoulli's mean,
+        which is not its parameter (Loaiza-Ganem & Cunningham 2019)."""
+        logits = self.decode(z, y).float()
+        if self.cfg.likelihood == "continuous-bernoulli":
+            return cb_mean(logits)
+        return torch.sigmoid(logits)
 
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

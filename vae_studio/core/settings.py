@@ -123,18 +123,20 @@ class RunSettings:
     )
     arch: str = setting(
         "mlp", label="Architecture", group="model", kind=str, choices=C.ARCHS, shapes_model=True,
-        choice_labels={"mlp": "MLP", "conv": "Convolutional"},
+        choice_labels={"mlp": "MLP", "conv": "Convolutional", "resnet": "Residual conv"},
         help="MLP: fully connected layers, fast on a CPU; conv: convolutional layers that see local strokes, "
-        "sharper digits but slower without a GPU.",
+        "sharper digits but slower without a GPU; resnet: convolutional with residual blocks and SiLU.",
     )
     likelihood: str = setting(
         "bernoulli", label="Likelihood", group="model", kind=str, choices=C.LIKELIHOODS, shapes_model=True,
-        choice_labels={"bernoulli": "Bernoulli", "gaussian": "Gaussian"},
+        choice_labels={"bernoulli": "Bernoulli", "gaussian": "Gaussian", "continuous-bernoulli": "Continuous Bernoulli"},
         help="How a decoded image is scored against the real one: Bernoulli treats pixels as ink probabilities "
-        "(the usual choice for digits); Gaussian uses a squared error with a learned noise level.",
+        "(the usual choice for digits; on grey pixels not a normalised density, so its nats compare only with "
+        "other Bernoulli runs); Gaussian uses a squared error with a learned noise level; continuous Bernoulli "
+        "is a normalised density on [0, 1] (Loaiza-Ganem & Cunningham 2019).",
     )
     hidden: tuple = setting(
-        (400,), label="Hidden sizes", group="model", kind=tuple, lo=1, hi=8192, shapes_model=True, metavar="H[,H...]",
+        (1024,), label="Hidden sizes", group="model", kind=tuple, lo=1, hi=8192, shapes_model=True, metavar="H[,H...]",
         help="Sizes of the hidden layers, comma-separated (e.g. 512,256): wider layers learn more detail but "
         "train more slowly.",
     )
@@ -171,6 +173,21 @@ class RunSettings:
         help="A KL floor in nats per latent dimension: dimensions below it are not pushed further towards the "
         "prior, which keeps more of them in use.",
     )
+    objective: str = setting(
+        "elbo", label="Objective", group="kl", kind=str, choices=C.OBJECTIVES,
+        choice_labels={"elbo": "ELBO", "iwae": "IWAE-k"},
+        help="ELBO: the VAE's usual bound; IWAE: the importance-weighted bound with k samples per image "
+        "(Burda et al. 2015), tighter, and slower by about k.",
+    )
+    iwae_k: int = setting(
+        5, label="IWAE samples k", group="kl", kind=int, lo=1, hi=1000, metavar="K",
+        help="Samples per image for the IWAE objective.",
+    )
+    binarize: bool = setting(
+        False, label="Binarise pixels", group="kl", kind=bool,
+        help="Train and validate on pixels drawn as 0/1 with their grey level as probability (dynamic "
+        "binarisation), the setting the literature's likelihoods are reported in.",
+    )
     epochs: int = setting(
         20, label="Epochs", group="training", kind=int, lo=1, hi=100_000, metavar="E",
         help="How many passes over the training set to make in total (a continued run trains up to this count).",
@@ -181,8 +198,25 @@ class RunSettings:
         "per epoch.",
     )
     lr: float = setting(
-        1e-3, label="Learning rate", group="training", lo=1e-7, hi=1e7, log_scale=True, metavar="LR",
-        help="Adam's step size: too low learns slowly, too high makes the loss jump or become non-finite.",
+        2e-3, label="Learning rate", group="training", lo=1e-7, hi=1e7, log_scale=True, metavar="LR",
+        help="Adam's peak step size (the schedule moves it): too low learns slowly, too high makes the loss jump "
+        "or become non-finite.",
+    )
+    lr_schedule: str = setting(
+        "cosine", label="LR schedule", group="training", kind=str, choices=C.LR_SCHEDULES,
+        choice_labels={"constant": "Constant", "cosine": "Cosine", "onecycle": "One-cycle"},
+        help="How the learning rate moves over the planned epochs: cosine warms up briefly, then decays to 0 so "
+        "the last epochs settle; one-cycle rises then falls (Smith); constant keeps it fixed.",
+    )
+    weight_decay: float = setting(
+        0.0, label="Weight decay", group="training", lo=0.0, hi=1.0, decimals=4, step=0.01, metavar="WD",
+        help="Decoupled (AdamW) weight decay: shrinks the weights a little every step.",
+    )
+    augment: str = setting(
+        "auto", label="Augmentation", group="training", kind=str, choices=C.AUGMENTS,
+        choice_labels={"auto": "Auto", "none": "None", "light": "Light", "strong": "Strong"},
+        help="Random sub-pixel shifts, small rotations and scaling of each batch, on the device: more to learn "
+        "from a small image set. Auto: light below 20,000 training images.",
     )
     seed: int = setting(
         0, label="Seed", group="training", kind=int, lo=0, hi=2**31 - 1, metavar="S",
@@ -226,7 +260,9 @@ class RunSettings:
             epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, beta=self.effective_beta(),
             kl_schedule=self.kl_schedule, warmup_epochs=self.warmup_epochs if self.kl_schedule != "constant" else 0.0,
             free_bits=self.free_bits, capacity=self.capacity_target(), capacity_epochs=self.capacity_epochs,
-            seed=self.seed, device=self.device, precision=self.precision,
+            seed=self.seed, device=self.device, precision=self.precision, augment=self.augment,
+            lr_schedule=self.lr_schedule, weight_decay=self.weight_decay, objective=self.objective,
+            iwae_k=self.iwae_k, binarize=self.binarize,
         )
 
     @classmethod
@@ -242,6 +278,8 @@ class RunSettings:
             capacity=None if train.capacity is None else SCHEMA["capacity"].clamp(train.capacity),
             capacity_epochs=SCHEMA["capacity_epochs"].clamp(train.capacity_epochs),
             seed=min(train.seed, SCHEMA["seed"].hi), device=train.device, precision=train.precision,
+            augment=train.augment, lr_schedule=train.lr_schedule, weight_decay=SCHEMA["weight_decay"].clamp(train.weight_decay),
+            objective=train.objective, iwae_k=train.iwae_k, binarize=train.binarize,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -283,8 +321,12 @@ class RunSettings:
             value = getattr(self, name)
             if not spec.cli or value is None or (spec.group == "beta" and self.variant != "beta"):
                 continue
+            flag = "--" + name.replace("_", "-")
+            if isinstance(value, bool):
+                args += [flag] if value else []
+                continue
             text = ",".join(map(str, value)) if isinstance(value, tuple) else repr(value) if isinstance(value, float) else str(value)
-            args += ["--" + name.replace("_", "-"), text]
+            args += [flag, text]
         return args
 
     def describe(self) -> str:
@@ -312,6 +354,8 @@ def problems(s: RunSettings) -> list[str]:
         out.append("the cyclical KL schedule needs a cycle length: set warm-up epochs above 0")
     if s.kl_schedule == "linear" and s.warmup_epochs <= 0:
         out.append("a linear KL warm-up needs warm-up epochs above 0")
+    if s.objective == "iwae" and (s.free_bits > 0 or (s.variant == "beta" and s.capacity is not None)):
+        out.append("the IWAE objective cannot be combined with free bits or a capacity target")
     return out
 
 

@@ -25,13 +25,14 @@ from typing import Iterator, Union
 import numpy as np
 import torch
 
-from .config import ModelConfig, TrainConfig
-from .data import Dataset, DeviceBatches, Split, to_float
+from .augment import augment
+from .config import ModelConfig, TrainConfig, likelihood_label, resolved_augment
+from .data import Dataset, DeviceBatches, binarized, to_float
 from .device import resolve_device, use_bf16
 from .errors import ConfigError, NonFiniteLossError, TrainingError
-from .evaluate import elbo
+from .evaluate import elbo, iwae_nll
 from .fused_adam import FusedAdamStep
-from .losses import capacity_at, elbo_terms, kl_schedule_weight
+from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
 from .budget import check_trainable
 from .threads import ThreadTuner
@@ -66,6 +67,10 @@ class Validation:
     train_recon: float  # mean over the epoch
     train_kl: float
     kl_per_dim: tuple[float, ...]
+    best_epoch: int = 0  # the epoch whose weights scored the lowest held-out -ELBO so far
+    best_neg_elbo: float = math.inf
+    neg_iwae: float | None = None  # held-out -IWAE-k bound, with the IWAE objective
+    likelihood: str = "bernoulli"  # what the figures are measured against (see config.likelihood_label)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class History:
     val_kl: list = field(default_factory=list)
     train_epoch_recon: list = field(default_factory=list)
     train_epoch_kl: list = field(default_factory=list)
+    val_neg_iwae: list = field(default_factory=list)  # with the IWAE objective only
 
     def add_progress(self, p: Progress) -> None:
         self.step.append(p.step)
@@ -125,6 +131,8 @@ class History:
         self.val_kl.append(v.kl)
         self.train_epoch_recon.append(v.train_recon)
         self.train_epoch_kl.append(v.train_kl)
+        if v.neg_iwae is not None:
+            self.val_neg_iwae.append(v.neg_iwae)
 
     def to_dict(self) -> dict:
         return {k: list(v) for k, v in self.__dict__.items()}
@@ -156,6 +164,29 @@ def checked_lr(lr: float) -> float:
 def _out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)) or "out of memory" in text or "can't allocate memory" in text
+
+
+def lr_factor(schedule: str, progress: float, warmup: float = 0.05) -> float:
+    """The learning rate's multiplier at ``progress`` (0..1) of the planned steps.
+
+    cosine: linear warm-up over the first ``warmup`` of the run, then half a cosine down to 0,
+    so the last epochs take small steps and settle (Loshchilov & Hutter 2017).
+    onecycle: Smith & Topin's schedule as torch's OneCycleLR draws it: cosine up from 1/25
+    over the first 30%, then cosine down to 1/25 of that again divided by 10^4.
+    """
+    p = min(max(progress, 0.0), 1.0)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        if p < warmup:
+            return max(p / warmup, 1e-3)
+        return 0.5 * (1.0 + math.cos(math.pi * (p - warmup) / (1.0 - warmup)))
+    if schedule == "onecycle":
+        start, end, peak_at = 1 / 25, 1 / 25 / 1e4, 0.3
+        if p < peak_at:
+            return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * p / peak_at))
+        return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * (p - peak_at) / (1 - peak_at)))
+    raise ValueError(f"unknown LR schedule {schedule!r}")
 
 
 def probe_index(n: int, size: int) -> torch.Tensor:
@@ -212,6 +243,22 @@ class Trainer:
         self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
         self.thread_tuner = ThreadTuner.for_device(self.device)  # None: keep the count as it is
+        self.augment = resolved_augment(train_cfg.augment, len(dataset.train))
+        self.likelihood = likelihood_label(model_cfg.likelihood, train_cfg.binarize)
+        # binarised runs are scored on one fixed draw of the held-out pixels, so epochs compare
+        self._val_split = binarized(dataset.test) if train_cfg.binarize else dataset.test
+        # the lowest held-out -ELBO so far and a device copy of its weights (copied once an epoch)
+        self.best_epoch = 0
+        self.best_neg_elbo = math.inf
+        self._best: list[torch.Tensor] | None = None
+        if state is not None and state.get("best_epoch"):
+            self.best_epoch = int(state["best_epoch"])
+            self.best_neg_elbo = float(state.get("best_neg_elbo", math.inf))
+            best = state.get("best_model_state")
+            if best is not None:
+                self._best = [best[k].to(self.device, copy=True) for k in self.model.state_dict()]
+            else:  # the weights in the bundle are the best ones
+                self._best = [t.detach().clone() for t in self.model.state_dict().values()]
 
     # -- control, safe from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -249,11 +296,14 @@ class Trainer:
 
     # -- internals ---------------------------------------------------------------------------
     def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
-        # fused Adam runs the whole update as one kernel per dtype/device, on CPU and CUDA
+        # fused Adam runs the whole update as one kernel per dtype/device, on CPU and CUDA;
+        # weight decay is AdamW's decoupled kind, which the fused kernel also does
+        wd = self.cfg.weight_decay
+        cls = torch.optim.AdamW if wd > 0 else torch.optim.Adam
         try:
-            return torch.optim.Adam(self.model.parameters(), lr=lr, fused=True)
+            return cls(self.model.parameters(), lr=lr, weight_decay=wd, fused=True)
         except (RuntimeError, TypeError):
-            return torch.optim.Adam(self.model.parameters(), lr=lr)
+            return cls(self.model.parameters(), lr=lr, weight_decay=wd)
 
     def _state_tensors(self) -> list[torch.Tensor]:
         tensors = [p.data for p in self.model.parameters()]
@@ -291,6 +341,34 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def lr_at(self, step: int, total_steps: int) -> float:
+        """The learning rate of a step: the set (peak) rate times the schedule's factor."""
+        return self._lr * lr_factor(self.cfg.lr_schedule, step / max(1, total_steps), self.cfg.lr_warmup)
+
+    # -- the best weights --------------------------------------------------------------------
+    def _note_best(self, epoch: int, neg_elbo: float) -> None:
+        if not (neg_elbo < self.best_neg_elbo):
+            return
+        self.best_epoch, self.best_neg_elbo = epoch, neg_elbo
+        live = [t.detach() for t in self.model.state_dict().values()]
+        if self._best is None or len(self._best) != len(live):
+            self._best = [t.clone() for t in live]
+        else:
+            torch._foreach_copy_(self._best, live)
+
+    def best_state(self) -> dict | None:
+        """CPU copies of the weights from ``best_epoch``, or None before the first validation."""
+        if self._best is None:
+            return None
+        return {k: t.to("cpu", copy=True) for k, t in zip(self.model.state_dict(), self._best)}
+
+    def restore_best(self) -> bool:
+        """Put the best epoch's weights into the live model (the optimizer state stays)."""
+        if self._best is None:
+            return False
+        torch._foreach_copy_([t for t in self.model.state_dict().values()], self._best)
+        return True
+
     def kl_weight_at(self, epoch: float) -> float:
         return kl_schedule_weight(self.cfg.kl_schedule, epoch, self.cfg.warmup_epochs)
 
@@ -316,10 +394,18 @@ class Trainer:
         gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1)
         self.model.eval()
         try:
-            recon, kl, kl_d, _ = elbo(self.model, self.dataset.test, self.device, generator=gen)
+            recon, kl, kl_d, _ = elbo(self.model, self._val_split, self.device, generator=gen)
         finally:
             self.model.train()
         return recon, kl, kl_d
+
+    def validate_iwae(self) -> float:
+        gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 2)
+        self.model.eval()
+        try:
+            return iwae_nll(self.model, self._val_split, self.cfg.iwae_k, self.device, generator=gen)
+        finally:
+            self.model.train()
 
     def _nonfinite(self, bad: list[bool]) -> NonFiniteLossError:
         term = "reconstruction" if bad[0] else "KL"
@@ -368,20 +454,31 @@ class Trainer:
                     if beta != last_beta:
                         self.applied_beta_log.append((self.step, beta))
                         last_beta = beta
-                    if opt.param_groups[0]["lr"] != self._lr:
+                    lr = self.lr_at(self.step, total_steps)
+                    if opt.param_groups[0]["lr"] != lr:
                         for g in opt.param_groups:
-                            g["lr"] = self._lr
-                    with self._autocast():
-                        logits, mu, logvar = model(x, y if model.conditional else None)
-                    terms = elbo_terms(
-                        logits, x, mu, logvar,
-                        likelihood=self.model_cfg.likelihood,
-                        log_sigma=model.log_sigma,
-                        beta=beta,
-                        kl_weight=w,
-                        free_bits=cfg.free_bits,
-                        capacity=capacity_at(cfg.capacity, epoch_f, cfg.capacity_epochs),
-                    )
+                            g["lr"] = lr
+                    # device-side: random numbers drawn where x lives, nothing read back
+                    x = augment(x, self.augment)
+                    if cfg.binarize:
+                        x = torch.bernoulli(x)
+                    yc = y if model.conditional else None
+                    if cfg.objective == "iwae":
+                        with self._autocast():
+                            terms, _ = iwae_terms(model, x, yc, cfg.iwae_k, likelihood=self.model_cfg.likelihood,
+                                                  kl_weight=beta * w)
+                    else:
+                        with self._autocast():
+                            logits, mu, logvar = model(x, yc)
+                        terms = elbo_terms(
+                            logits, x, mu, logvar,
+                            likelihood=self.model_cfg.likelihood,
+                            log_sigma=model.log_sigma,
+                            beta=beta,
+                            kl_weight=w,
+                            free_bits=cfg.free_bits,
+                            capacity=capacity_at(cfg.capacity, epoch_f, cfg.capacity_epochs),
+                        )
                     opt.zero_grad(set_to_none=True)
                     terms.total.backward()
                     self._adam.step()
@@ -407,7 +504,7 @@ class Trainer:
                         rate = seen_since / dt if dt > 0 else 0.0
                         p = Progress(
                             step=self.step, epoch=self.epoch + (i + 1) / steps_per_epoch, epochs=cfg.epochs,
-                            recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=w, beta=beta, lr=self._lr,
+                            recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=w, beta=beta, lr=lr,
                             samples_per_s=rate, elapsed=self.elapsed, threads=self._threads(seen_since, dt),
                             eta=(total_steps - (self.epoch * steps_per_epoch + i + 1)) * cfg.batch_size / rate if rate else math.inf,
                         )
@@ -432,9 +529,13 @@ class Trainer:
                     self.elapsed += t_val - t_last
                     vr, vk, kl_d = self.validate()
                     self.last_kl_per_dim = kl_d.numpy()
+                    self._note_best(self.epoch, vr + vk)
                     v = Validation(
                         epoch=self.epoch, step=self.step, recon=vr, kl=vk, neg_elbo=vr + vk,
                         train_recon=tr, train_kl=tk, kl_per_dim=tuple(float(a) for a in kl_d),
+                        best_epoch=self.best_epoch, best_neg_elbo=self.best_neg_elbo,
+                        neg_iwae=self.validate_iwae() if cfg.objective == "iwae" else None,
+                        likelihood=self.likelihood,
                     )
                     self.history.add_validation(v)
                     self._remember_good()
@@ -465,7 +566,7 @@ class Trainer:
                 step=self.step, epoch=self.epoch_float(steps_per_epoch), epochs=cfg.epochs,
                 recon=r / n, kl=k / n, neg_elbo=(r + k) / n, kl_weight=self.kl_weight_at(self.epoch), beta=self._beta,
                 # the run's average: the last partial interval alone is too short to mean much
-                lr=self._lr, samples_per_s=self.samples_seen / max(1e-9, self.elapsed), elapsed=self.elapsed, eta=0.0,
+                lr=self.lr_at(self.step, total_steps), samples_per_s=self.samples_seen / max(1e-9, self.elapsed), elapsed=self.elapsed, eta=0.0,
                 threads=self._threads(0, 0.0),
             )
             self.history.add_progress(p)

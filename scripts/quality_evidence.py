@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Model quality of VAE Studio's defaults against the tutorial settings, measured in one run.
+
+    python scripts/quality_evidence.py            # CPU, a quarter of an hour on two cores
+    python scripts/quality_evidence.py --quick    # a smoke run: tiny budgets, figures meaningless
+
+"Tutorial settings": MLP 784-400-latent, Adam 1e-3 at a constant rate, batch 128, constant KL
+weight, no augmentation, the last epoch's weights, prior samples. "New defaults": what
+``vae-studio train`` does when only the latent size (and variant) is given. Every figure is on
+the held-out split, in nats per image under the Bernoulli likelihood on grey pixels, one z
+sample per image (the quantity the window and ``vae-studio evaluate`` report).
+
+Targets (embedded digits unless said):
+  1. latent 20: -ELBO <= 102 in at most twice the wall time of 50 tutorial epochs (the real
+     tutorial loop, DataLoader and all, run one epoch in turn with the engine);
+  2. latent 2: -ELBO <= 150 and 5-NN class accuracy of held-out posterior means >= 75%;
+  3. conditional, latent 10: samples from the default sampler read as their label by an
+     independent classifier (a small CNN trained here) >= 90% for every class;
+  4. beta = 4 keeps fewer active units than beta = 1;
+  5. Fashion-MNIST, latent 20: test -ELBO >= 5 nats better than the tutorial at equal wall time.
+
+Wall times are training plus the engine's per-epoch validation (the tutorial's test pass is
+not counted, which favours the tutorial). ``--threads`` (default 1) is the same for both
+sides: on a shared machine one thread each is what keeps the comparison stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from tutorial_vae import tutorial_epochs  # noqa: E402
+from vae_studio.core import Dataset, ModelConfig, TrainConfig, Trainer, Validation, evaluate, load_dataset  # noqa: E402
+from vae_studio.core.augment import augment  # noqa: E402
+from vae_studio.core.config import auto_epochs  # noqa: E402
+from vae_studio.core.data import to_float  # noqa: E402
+from vae_studio.core.sampler import fit_posterior_sampler, posterior_means, sample_codes  # noqa: E402
+
+TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128, weight_decay=0.0)
+
+
+def new_defaults() -> tuple[ModelConfig, TrainConfig]:
+    """What ``vae-studio train`` builds from its defaults."""
+    from vae_studio.cli import build_parser
+
+    a = build_parser().parse_args(["train"])
+    model = ModelConfig(arch=a.arch, hidden=a.hidden, likelihood=a.likelihood)
+    train = TrainConfig(epochs=a.epochs or auto_epochs(4500), batch_size=a.batch_size, lr=a.lr, augment=a.augment, lr_schedule=a.lr_schedule,
+                        weight_decay=a.weight_decay, objective=a.objective, iwae_k=a.iwae_k, device="cpu")
+    return model, train
+
+
+def train(model_cfg: ModelConfig, train_cfg: TrainConfig, ds: Dataset, keep: str) -> tuple[Trainer, float]:
+    """Train; return the trainer holding the ``keep`` weights and the wall seconds (validation included)."""
+    trainer = Trainer(replace(model_cfg, image_shape=ds.image_shape, num_classes=ds.num_classes),
+                      replace(train_cfg, snapshot_interval=1e9, device="cpu"), ds)
+    t0 = time.perf_counter()
+    for _ in trainer.run():
+        pass
+    wall = time.perf_counter() - t0
+    if keep == "best":
+        trainer.restore_best()
+    return trainer, wall
+
+
+def held_out(trainer: Trainer, ds: Dataset) -> float:
+    recon, kl, _ = trainer.validate()
+    return recon + kl
+
+
+# -- target 1: latent 20, side by side with the real tutorial loop ---------------------------
+def target_latent20(ds: Dataset, tut_epochs: int, epochs: int) -> dict:
+    model_cfg, train_cfg = new_defaults()
+    model_cfg = replace(model_cfg, latent_dim=20, image_shape=ds.image_shape)
+    train_cfg = replace(train_cfg, epochs=epochs)
+    trainer = Trainer(model_cfg, replace(train_cfg, snapshot_interval=1e9), ds)
+    tutorial = tutorial_epochs("digits", None, tut_epochs, seed=0, device="cpu")
+    engine = trainer.run()
+    tut_s, eng_s, tut_elbo = 0.0, 0.0, None
+    tut_left, eng_left = tut_epochs, train_cfg.epochs
+    # alternate in proportion, so both loops see the same machine over the whole run
+    while tut_left or eng_left:
+        if tut_left and (not eng_left or tut_left / tut_epochs >= eng_left / train_cfg.epochs):
+            s, _, tut_elbo = next(tutorial)
+            tut_s += s
+            tut_left -= 1
+        else:
+            t0 = time.perf_counter()
+            next(m for m in engine if isinstance(m, Validation))
+            eng_s += time.perf_counter() - t0
+            eng_left -= 1
+    for _ in engine:
+        pass
+    trainer.restore_best()
+    new = held_out(trainer, ds)
+    return {"tutorial_neg_elbo": tut_elbo, "tutorial_s": tut_s, "new_neg_elbo": new, "new_s": eng_s,
+            "new_epochs": train_cfg.epochs, "best_epoch": trainer.best_epoch,
+            "met": new <= 102 and eng_s <= 2 * tut_s, "_trainer": trainer}
+
+
+# -- target 2: latent 2 --------------------------------------------------------------------------
+def knn_accuracy(train_mu: np.ndarray, train_y: np.ndarray, test_mu: np.ndarray, test_y: np.ndarray, k: int = 5) -> float:
+    d = torch.cdist(torch.as_tensor(test_mu), torch.as_tensor(train_mu))
+    idx = d.topk(k, largest=False).indices
+    votes = torch.as_tensor(train_y)[idx]
+    pred = torch.mode(votes, 1).values.numpy()
+    return float((pred == test_y).mean())
+
+
+def latent2_figures(trainer: Trainer, ds: Dataset) -> tuple[float, float]:
+    m = trainer.model
+    acc = knn_accuracy(posterior_means(m, ds.train), ds.train.labels.numpy(), posterior_means(m, ds.test), ds.test.labels.numpy())
+    return held_out(trainer, ds), acc
+
+
+# -- target 3: conditional samples and an independent classifier ---------------------------------
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def train_classifier(ds: Dataset, epochs: int) -> tuple[nn.Module, float]:
+    torch.manual_seed(0)
+    net = SmallCNN()
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    x, y = to_float(ds.train.images), ds.train.labels
+    g = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        perm = torch.randperm(len(y), generator=g)
+        for i in range(0, len(y), 64):
+            idx = perm[i : i + 64]
+            loss = F.cross_entropy(net(augment(x[idx], "light")), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    with torch.no_grad():
+        acc = (net(to_float(ds.test.images)).argmax(1) == ds.test.labels).float().mean().item()
+    return net, acc
+
+
+@torch.no_grad()
+def per_class_accuracy(trainer: Trainer, ds: Dataset, clf: nn.Module, sampler: str, n: int) -> list[float]:
+    model = trainer.model.eval()
+    post = fit_posterior_sampler(model, ds.train) if sampler == "posterior" else None
+    out = []
+    for label in range(ds.num_classes):
+        z = torch.as_tensor(sample_codes(sampler, n, model.cfg.latent_dim, posterior=post, label=label, seed=label))
+        imgs = model.decode_mean(z, torch.full((n,), label))
+        out.append(float((clf(imgs).argmax(1) == label).float().mean()))
+    return out
+
+
+@torch.no_grad()
+def unconditional_sample_quality(trainer: Trainer, ds: Dataset, clf: nn.Module, sampler: str, n: int) -> float:
+    """Share of samples the classifier reads as some digit with probability >= 0.9: prior draws
+    in the holes between the classes decode to smudges it cannot place."""
+    model = trainer.model.eval()
+    post = fit_posterior_sampler(model, ds.train) if sampler == "posterior" else None
+    z = torch.as_tensor(sample_codes(sampler, n, model.cfg.latent_dim, posterior=post, seed=7))
+    p = F.softmax(clf(model.decode_mean(z)), 1)
+    return float((p.max(1).values >= 0.9).float().mean())
+
+
+# -- target 5: Fashion-MNIST at equal wall time --------------------------------------------------
+def target_fashion(data_dir: Path, tut_epochs: int) -> dict:
+    ds = load_dataset(str(data_dir / "FashionMNIST" / "raw"))
+    ds = Dataset("fashion-mnist", ds.train, ds.test, ds.class_names)
+    model_cfg, train_cfg = new_defaults()
+    model_cfg = replace(model_cfg, latent_dim=20, image_shape=ds.image_shape)
+    tutorial = tutorial_epochs("fashion-mnist", str(data_dir), tut_epochs, seed=0, device="cpu")
+    tut_s, _, tut_elbo = next(tutorial)
+    # right after the tutorial's first epoch, the engine's step time, from a throwaway run
+    # (its first 20 steps not counted), sets how many epochs fit the tutorial's wall time: the
+    # cosine schedule needs the length of the run in advance
+    probe = Trainer(model_cfg, replace(train_cfg, epochs=1, snapshot_interval=1e9), ds)
+    t0 = steps0 = None
+    for _ in probe.run():
+        if t0 is None and probe.step >= 20:
+            t0, steps0 = time.perf_counter(), probe.step
+        if probe.step >= 120:
+            probe.stop()
+    per_step = (time.perf_counter() - t0) / max(1, probe.step - steps0)
+    steps_per_epoch = -(-len(ds.train) // train_cfg.batch_size)
+    # 5% of the budget left for the per-epoch validation passes
+    epochs = max(1, int(0.95 * tut_s * tut_epochs / (per_step * steps_per_epoch)))
+    trainer = Trainer(model_cfg, replace(train_cfg, epochs=epochs, snapshot_interval=1e9), ds)
+    engine = trainer.run()
+    wall, tut_left, eng_left = 0.0, tut_epochs - 1, epochs
+    while tut_left or eng_left:  # in turn, in proportion, as for target 1
+        if tut_left and (not eng_left or tut_left / tut_epochs >= eng_left / epochs):
+            s, _, tut_elbo = next(tutorial)
+            tut_s += s
+            tut_left -= 1
+        else:
+            t0 = time.perf_counter()
+            next(m for m in engine if isinstance(m, Validation))
+            wall += time.perf_counter() - t0
+            eng_left -= 1
+    for _ in engine:
+        pass
+    trainer.restore_best()
+    new = held_out(trainer, ds)
+    return {"tutorial_neg_elbo": tut_elbo, "tutorial_s": tut_s, "new_neg_elbo": new, "new_s": wall, "new_epochs": epochs,
+            "met": new <= tut_elbo - 5 and wall <= 1.1 * tut_s}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny budgets, to check the script runs")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for every run (default 1)")
+    p.add_argument("--data-dir", type=Path, default=HERE.parent.parent / "shared" / "data", help="folder holding FashionMNIST/raw")
+    p.add_argument("--skip", default="", help="comma-separated targets to skip (1-5)")
+    p.add_argument("--json-out", type=Path)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    ds = load_dataset("digits")
+    if args.quick:  # every 10th image, so the smoke run takes seconds
+        ds = Dataset("digits", ds.train.subset(slice(0, None, 10)), ds.test.subset(slice(0, None, 5)), ds.class_names)
+    q = args.quick
+    tut_epochs = 2 if q else 50
+    epochs = 2 if q else auto_epochs(len(ds.train))
+    model_cfg, train_cfg = new_defaults()
+    train_cfg = replace(train_cfg, epochs=epochs)
+    tut_model = ModelConfig(hidden=(400,))
+    tut_train = TrainConfig(epochs=tut_epochs, **TUTORIAL)
+    rows, out = [], {"threads": args.threads, "torch": str(torch.__version__), "new_defaults": {
+        "model": model_cfg.to_dict(), "train": {k: v for k, v in train_cfg.to_dict().items() if k in (
+            "epochs", "batch_size", "lr", "augment", "lr_schedule", "lr_warmup", "weight_decay", "objective")}}}
+
+    def row(name, tut, new, note, met):
+        rows.append((name, tut, new, note, "met" if met else "NOT met"))
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: tutorial {tut} | new {new} | {note} | {'met' if met else 'NOT met'}",
+              file=sys.stderr, flush=True)
+
+    if "1" not in skip:
+        # the real tutorial loop reads the full digits, so this target always uses them
+        r = target_latent20(load_dataset("digits"), tut_epochs, epochs)
+        latent20 = r.pop("_trainer")
+        out["latent20"] = r
+        row("1. latent 20: held-out -ELBO", f"{r['tutorial_neg_elbo']:.2f} ({tut_epochs} ep, {r['tutorial_s']:.0f} s)",
+            f"{r['new_neg_elbo']:.2f} ({r['new_epochs']} ep, best {r['best_epoch']}, {r['new_s']:.0f} s)",
+            f"target <= 102 in <= {2 * r['tutorial_s']:.0f} s", r["met"])
+
+    clf = None
+    if "3" not in skip or ("sampler" not in skip and "1" not in skip):
+        clf, clf_acc = train_classifier(ds, 1 if q else 8)
+        out["classifier_test_accuracy"] = clf_acc
+
+    if "2" not in skip:
+        tut, tut_wall = train(replace(tut_model, latent_dim=2), tut_train, ds, keep="last")
+        new, new_wall = train(replace(model_cfg, latent_dim=2), train_cfg, ds, keep="best")
+        (te, ta), (ne, na) = latent2_figures(tut, ds), latent2_figures(new, ds)
+        out["latent2"] = {"tutorial_neg_elbo": te, "tutorial_knn": ta, "new_neg_elbo": ne, "new_knn": na,
+                          "tutorial_s": tut_wall, "new_s": new_wall}
+        row("2. latent 2: -ELBO / 5-NN accuracy", f"{te:.2f} / {ta:.1%} ({tut_wall:.0f} s)", f"{ne:.2f} / {na:.1%} ({new_wall:.0f} s)",
+            "target <= 150 and >= 75%", ne <= 150 and na >= 0.75)
+
+    if "3" not in skip:
+        n = 20 if q else 200
+        tut, _ = train(replace(tut_model, variant="conditional", latent_dim=10), tut_train, ds, keep="last")
+        new, _ = train(replace(model_cfg, variant="conditional", latent_dim=10), train_cfg, ds, keep="best")
+        acc = {f"{who}_{s}": per_class_accuracy(t, ds, clf, s, n) for who, t in (("tutorial", tut), ("new", new))
+               for s in ("prior", "posterior")}
+        out["conditional"] = acc
+        default_sampler = _default_sampler()
+        tp, np_ = acc["tutorial_prior"], acc[f"new_{default_sampler}"]
+        row("3. conditional latent 10: worst class read as its label", f"{min(tp):.0%} (prior; posterior {min(acc['tutorial_posterior']):.0%})",
+            f"{min(np_):.0%} ({default_sampler}; {'prior' if default_sampler == 'posterior' else 'posterior'} "
+            f"{min(acc['new_prior' if default_sampler == 'posterior' else 'new_posterior']):.0%})",
+            f"target >= 90% every class; classifier {out['classifier_test_accuracy']:.1%} on held-out", min(np_) >= 0.9)
+
+    if "4" not in skip:
+        au = {}
+        for beta in (1.0, 4.0):
+            t, _ = train(replace(model_cfg, variant="vanilla" if beta == 1 else "beta", latent_dim=10),
+                         replace(train_cfg, beta=beta), ds, keep="best")
+            au[beta] = evaluate(t.model, ds.test, "cpu").active_units
+        out["beta_active_units"] = {"1": au[1.0], "4": au[4.0]}
+        row("4. active units, beta 1 vs 4 (latent 10)", "", f"{au[1.0]} vs {au[4.0]}", "target: fewer at beta 4", au[4.0] < au[1.0])
+
+    if "sampler" not in skip and "1" not in skip:
+        # which sampler gives the better unconditional samples, on target 1's latent-20 model
+        n = 100 if q else 1000
+        sq = {s: unconditional_sample_quality(latent20, ds, clf, s, n) for s in ("prior", "posterior")}
+        out["sampler_confident_share"] = sq
+        row("sampler: samples read as a digit with p >= 0.9 (latent 20)", f"prior {sq['prior']:.0%}",
+            f"posterior {sq['posterior']:.0%}", f"default: {_default_sampler()}", sq[_default_sampler()] >= max(sq.values()))
+
+    if "5" not in skip and not q:
+        if (args.data_dir / "FashionMNIST" / "raw").is_dir():
+            r = target_fashion(args.data_dir, 3)
+            out["fashion"] = r
+            row("5. Fashion-MNIST latent 20: test -ELBO, equal wall time",
+                f"{r['tutorial_neg_elbo']:.2f} (3 ep, {r['tutorial_s']:.0f} s)", f"{r['new_neg_elbo']:.2f} ({r['new_epochs']} ep, {r['new_s']:.0f} s)",
+                "target: 5 nats better, wall time within 10%", r["met"])
+        else:
+            rows.append(("5. Fashion-MNIST", "", "", f"skipped: no FashionMNIST/raw under {args.data_dir}", ""))
+
+    w = [max(len(str(r[i])) for r in rows + [("target", "tutorial settings", "new defaults", "", "")]) for i in range(5)]
+    header = ("target", "tutorial settings", "new defaults", "condition", "")
+    for r in [header] + rows:
+        print("  ".join(f"{str(c):<{w[i]}}" for i, c in enumerate(r)))
+    line = json.dumps(out)
+    print(line)
+    if args.json_out:
+        args.json_out.write_text(line + "\n")
+    return 0
+
+
+def _default_sampler() -> str:
+    from vae_studio.cli import build_parser
+
+    return build_parser().parse_args(["sample", "x.pt", "--out", "x.png"]).sampler
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
