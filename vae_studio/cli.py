@@ -195,6 +195,8 @@ def _gui() -> int:
     try:
         from .gui.app import run_app
     except ImportError as exc:
+        if not any(q in f"{exc.name} {exc}" for q in ("PySide", "Qt", "pyqtgraph", "superqt")):
+            raise  # PyTorch or NumPy: main's handler names it
         print(
             f"vae-studio: error: the window needs Qt, which could not be loaded ({exc}); "
             "the headless commands (train, evaluate, sample) still work",

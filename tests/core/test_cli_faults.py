@@ -203,9 +203,11 @@ def test_sigterm_and_sighup_finish_the_step_and_save(tmp_path, signame, terminal
     assert load_checkpoint(out)["step"] > 0
 
 
-def test_a_missing_torch_is_one_line_not_two_tracebacks():
-    code = "import sys; sys.modules['torch'] = None; from vae_studio.cli import main; sys.exit(main(['train', '--epochs', '1']))"
-    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["evaluate", "x.pt"], []])
+def test_a_missing_torch_is_one_line_not_two_tracebacks(command):
+    code = f"import sys; sys.modules['torch'] = None; from vae_studio.cli import main; sys.exit(main({command!r}))"
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 1
     line = one_line(r.stderr)
     assert "PyTorch could not be loaded" in line and "reinstall" in line

@@ -82,3 +82,12 @@ def test_no_tuner_for_a_single_thread_or_when_turned_off(monkeypatch):
     assert ThreadTuner.for_device(torch.device("cpu")) is not None
     monkeypatch.setenv("VAE_STUDIO_ADAPTIVE_THREADS", "0")
     assert ThreadTuner.for_device(torch.device("cpu")) is None
+
+
+def test_a_pause_is_not_taken_for_a_busy_machine():
+    world = World({2: 23_000, 1: 13_000}, utilisation=1.0)
+    tuner = world.tuner(2)
+    world.run(tuner, 0.5)
+    world.wall += 60  # paused for a minute: no CPU time, no training
+    world.run(tuner, 5)
+    assert tuner.trials == [] and tuner.threads == 2

@@ -113,8 +113,8 @@ class ThreadTuner:
 
     def _contended(self) -> bool:
         wall = self._wall_clock() - self._wall0
-        if wall <= 0:
-            return False
+        if wall <= 0 or wall > 1.5 * self._clock:
+            return False  # mostly not training (a pause): the CPU time says nothing about the load
         self.utilisation = (self._cpu_clock() - self._cpu0) / wall / self.threads
         return self.utilisation < self.contended_below
 
