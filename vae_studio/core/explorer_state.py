@@ -37,8 +37,10 @@ DRAWN = "drawn"  # the drawing and its posterior
 PATH = "path"  # interpolation endpoints or steps
 REGION = "region"  # the part of the view plane on screen
 VIEW = "view"  # the person chose another view (comes with PROJECTION): the map refits its range
+SAMPLER = "sampler"  # where generated codes come from (prior or fitted posterior), their temperature, the density shown
 ALL = frozenset({MODEL, CONFIG, POINTS, KL, PROJECTION, Z, SELECTION, HOVER, LABEL, CLASSES, CONDITIONAL, PROBES, DRAWN,
-                 PATH, REGION, VIEW})
+                 PATH, REGION, VIEW, SAMPLER})
+SAMPLERS = ("posterior", "prior")  # the fitted posterior first: its samples land where the codes are (the default)
 
 VIEW_MODES = ("pca", "dims")
 TYPICAL_IMAGES = 1000  # held-out images behind the "typical -ELBO" a drawing is compared with
@@ -60,6 +62,10 @@ class ExplorerState:
         self._probe_key = None
         self.path_steps = 10
         self.drawing: np.ndarray | None = None  # (H, W) what the encoder sees of the pad; outlives a model
+        self.train_split = None  # the training images the posterior sampler is fitted to
+        self.sampler = SAMPLERS[0]
+        self.temperature = 1.0
+        self.show_density = False
         self._reset()
 
     def _reset(self) -> None:
@@ -78,6 +84,7 @@ class ExplorerState:
         self.endpoints: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
         self.region: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._typical: tuple[int, float] | None = None
+        self._posterior = None  # (snapshot, PosteriorSampler) fitted for the model shown
 
     # -- observers ---------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[frozenset], None]) -> None:
@@ -216,6 +223,58 @@ class ExplorerState:
             self.variant = variant
             if self.conditional != before:
                 ch.add(CONDITIONAL)
+
+    def set_train_split(self, split) -> None:
+        """The training images (a core ``Split``): the posterior sampler fits their codes."""
+        with self._changes() as ch:
+            self.train_split = split
+            self._posterior = None
+            ch.add(SAMPLER)
+
+    def set_sampler(self, sampler: str | None = None, temperature: float | None = None,
+                    show_density: bool | None = None) -> None:
+        with self._changes() as ch:
+            if sampler is not None and sampler in SAMPLERS and sampler != self.sampler:
+                self.sampler = sampler
+                ch.add(SAMPLER)
+            if temperature is not None and temperature > 0 and temperature != self.temperature:
+                self.temperature = float(temperature)
+                ch.add(SAMPLER)
+            if show_density is not None and bool(show_density) != self.show_density:
+                self.show_density = bool(show_density)
+                ch.add(SAMPLER)
+
+    def posterior(self):
+        """The Gaussian mixture fitted to the training codes of the model shown (per class for a
+        conditional model; Ghosh et al. 2020), fitted once per snapshot; None without a model."""
+        if self.model is None:
+            return None
+        if self._posterior is None or self._posterior[0] is not self.snapshot:
+            from .sampler import PosteriorSampler, fit_posterior_sampler
+
+            if self.train_split is not None and len(self.train_split):
+                fitted = fit_posterior_sampler(self.model, self.train_split, "cpu")
+            else:  # no training images at hand (a notebook): the probe codes stand in
+                fitted = PosteriorSampler.fit(self.mu, self.labels if self.model.conditional else None)
+            self._posterior = (self.snapshot, fitted)
+        return self._posterior[1]
+
+    def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
+        """(n, D) codes from the chosen sampler at the chosen temperature."""
+        from .sampler import sample_codes
+
+        posterior = self.posterior() if self.sampler == "posterior" else None
+        return sample_codes(self.sampler, n, self.latent_dim, posterior=posterior, label=self.decode_label(),
+                            temperature=self.temperature, seed=seed)
+
+    def density_grid(self, n: int = 80):
+        """The fitted density in the map's present view and region: x (n,), y (n,), p (n, n)."""
+        if self.model is None or self.projection is None or self.region is None:
+            return None
+        (x0, x1), (y0, y1) = self.region
+        p = self.projection
+        return self.posterior().density_grid((x0, x1), (y0, y1), n, matrix=p.matrix, center=p.center,
+                                             label=self.decode_label(), temperature=self.temperature)
 
     def set_probe_split(self, split) -> None:
         """The held-out split the snapshots' ``probe_index`` points into (a core ``Split``)."""

@@ -157,7 +157,7 @@ class RunSettings:
         help="Epochs over which the capacity target rises linearly from 0 to C.",
     )
     kl_schedule: str = setting(
-        "constant", label="Schedule", group="kl", kind=str, choices=C.KL_SCHEDULES,
+        "constant", label="KL schedule", group="kl", kind=str, choices=C.KL_SCHEDULES,
         choice_labels={"constant": "Constant", "linear": "Linear warm-up", "cyclical": "Cyclical"},
         help="How the KL weight moves over training: constant keeps it at 1; linear warm-up ramps it from 0 to 1; "
         "cyclical repeats the ramp, which helps against posterior collapse. On the command line, "

@@ -7,6 +7,7 @@ applications can embed it; ``run_app()`` is what ``vae-studio`` with no argument
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QSettings, Qt, QTimer
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core.config import likelihood_label
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
 from .persistence import restore_window, save_window
@@ -126,6 +128,8 @@ class MainWindow(QMainWindow):
         s.current_changed.connect(self._on_current_changed)
         s.error.connect(self.show_error)
         s.internal_error.connect(self.show_internal_error)
+        s.logged_error.connect(lambda text, log: (self.banner.show_message(text, "error", details=Path(log)),
+                                                  self._status_message(text, 15000)))
         s.info.connect(self.show_info)
         # class names and probe images while the training process starts, not once it trains
         s.dataset_loaded.connect(self._sync_dataset)
@@ -329,6 +333,8 @@ class MainWindow(QMainWindow):
             # the model comes from the run; keep the person's device choice, which is about this machine
             self.controls.set_settings(run.settings.replace(device=current.device))
             self.loss_plot.set_weight_visible(run.settings.kl_schedule != "constant")
+        s = run.settings if run is not None else self.controls.settings()
+        self.loss_plot.set_likelihood(likelihood_label(s.likelihood, s.binarize))
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
         self.explorer.clear()
         self.diagnostics.clear()
@@ -382,6 +388,7 @@ class MainWindow(QMainWindow):
             self._probe_source = dataset
             self.explorer.set_class_names(dataset.class_names)
             self.explorer.set_probe_split(dataset.test)
+            self.explorer.set_train_split(dataset.train)
             self.controls.set_class_names(dataset.class_names)
 
     def redraw(self) -> None:
@@ -405,7 +412,9 @@ class MainWindow(QMainWindow):
         history = run.history if run is not None else EMPTY_HISTORY
         if run is not None and run.started is not None:
             self.loss_plot.set_pixels(run.started.pixels)
-            self.status.device_label.setText(_device_text(run.started.device, run.started.threads))
+            p = run.progress
+            threads = getattr(p, "threads", None) or run.started.threads  # the tuner may change the count mid-run
+            self.status.device_label.setText(_device_text(run.started.device, threads))
         elif run is not None:
             self.loss_plot.set_pixels(run.pixels)
         p = run.progress if run is not None else None

@@ -41,6 +41,7 @@ class Session(QObject):
     state_changed = Signal(str)  # the current run's RunState value
     error = Signal(str)  # something went wrong; the text is written for a person
     internal_error = Signal(object)  # an exception nobody foresaw: the window shows a sentence and logs the rest
+    logged_error = Signal(str, str)  # an error whose details the training process wrote to a log: text, log path
     info = Signal(str)  # a notice that needs no action
     dataset_loaded = Signal()  # ``dataset`` is new: it loaded before the trainer starts
     saved = Signal(str)
@@ -366,7 +367,9 @@ class Session(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         if self._job_run is not None:
             self._job_run.finish_reason = "error"
-        if isinstance(exc, VaeStudioError):
+        if isinstance(exc, VaeStudioError) and getattr(exc, "log_path", None):
+            self.logged_error.emit(for_window(exc), str(exc.log_path))
+        elif isinstance(exc, VaeStudioError):
             self.error.emit(for_window(exc))
         else:
             self.internal_error.emit(exc)

@@ -104,11 +104,12 @@ class ControlPanel(QWidget):
         for name in ("latent_dim", "arch", "likelihood", "hidden"):
             self._row(model_form, name)
         model_form.addRow(self._build_variant_pages())
-        kl_box, kl_form = self._group("KL term")
-        for name in ("kl_schedule", "warmup_epochs", "free_bits"):
+        kl_box, kl_form = self._group("Objective")
+        for name in ("kl_schedule", "warmup_epochs", "free_bits", "objective", "iwae_k"):
             self._row(kl_form, name)
+        kl_form.addRow(self.binarize)
         train_box, train_form = self._group("Training")
-        for name in ("epochs", "batch_size", "lr", "seed"):
+        for name in ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "augment", "seed"):
             self._row(train_form, name)
         device_box, device_form = self._group("Device")
         self._row(device_form, "device")
@@ -309,6 +310,7 @@ class ControlPanel(QWidget):
         self.capacity_on.setEnabled(not busy)
         for w in (self.capacity, self.capacity_epochs):
             w.setEnabled(not busy and self.capacity_on.isChecked())
+        self.iwae_k.setEnabled(not busy and self.fields["objective"].get() == "iwae")
         schedule = self.fields["kl_schedule"].get()
         self.warmup_epochs.setEnabled(not busy and schedule != "constant")
         label = self.form_label(self.warmup_epochs)

@@ -88,6 +88,14 @@ class LossPlot(QWidget):
                 symbol="o", symbolSize=6, symbolBrush=COLORS[key], symbolPen=None, name=f"{name} (held out)",
             )
 
+        # the epoch whose weights scored best on the held-out set: what `vae-studio train` keeps
+        self.best = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(COLORS["neg_elbo"]),
+                                       pen=pg.mkPen("w", width=1), name="best epoch (held out)")
+        self.plot.addItem(self.best)
+        self.legend.addItem(self.best, "best epoch (held out)")
+        self._best_epoch: int | None = None
+        self._likelihood = "bernoulli"
+
         self.weight_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
         self.weight_plot.setLabel("left", "KL weight")
         self.weight_plot.setLabel("bottom", "training step")
@@ -141,6 +149,8 @@ class LossPlot(QWidget):
             self.smooth[key].setData(steps, history.smooth_array(key))
             if val_changed:
                 self.val[key].setData(val_steps, history.val_array(f"val_{key}"))
+        if val_changed:
+            self._mark_best(history)
         if self.following:
             self._follow(history)
         weight = history.step_array("kl_weight")
@@ -161,6 +171,26 @@ class LossPlot(QWidget):
         return out
 
     # -- internals ---------------------------------------------------------------------------
+    def set_likelihood(self, label: str) -> None:
+        """Which likelihood the nats are measured against: figures compare only under the same one."""
+        self._likelihood = label
+        self.plot.setLabel("left", f"loss ({label.replace('-', ' ')})", units="nats / image")
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self._best_epoch
+
+    def _mark_best(self, history: LossBuffers) -> None:
+        val = history.val_array("val_neg_elbo")
+        finite = np.isfinite(val)
+        if not finite.any():
+            self.best.setData([], [])
+            self._best_epoch = None
+            return
+        i = int(np.argmin(np.where(finite, val, np.inf)))
+        self.best.setData([history.val_array("val_step")[i]], [val[i]])
+        self._best_epoch = int(history.val_array("val_epoch")[i])
+
     def _update_readout(self, history: LossBuffers) -> None:
         if not len(history):
             self.readout.setText("Press Train to start: the curves appear here as the model learns.")
@@ -173,7 +203,9 @@ class LossPlot(QWidget):
         val = history.val_array("val_neg_elbo")
         if len(val) and math.isfinite(val[-1]):
             text += f" · held-out −ELBO {val[-1]:.1f}"
-        self.readout.setText(text)
+        if self._best_epoch is not None and len(val) > 1:
+            text += f" · best: epoch {self._best_epoch}"
+        self.readout.setText(text + f" · {self._likelihood.replace('-', ' ')} likelihood")
 
     def _on_log(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)

@@ -63,6 +63,9 @@ def make_field(spec: Setting) -> Field:
         for item in spec.choices:
             box.addItem(spec.choice_labels.get(item, item), item)
         return Field(box, box.currentData, lambda v: box.setCurrentIndex(max(0, box.findData(v))), box.currentIndexChanged)
+    if spec.kind is bool:
+        box = QCheckBox(spec.label)
+        return Field(box, box.isChecked, box.setChecked, box.toggled)
     if spec.kind is tuple:
         edit = QLineEdit()
         digits = len(str(int(spec.hi)))

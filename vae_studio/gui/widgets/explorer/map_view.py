@@ -21,6 +21,7 @@ class StateMap(LatentMapPlot):
     def __init__(self, state: S.ExplorerState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
+        self._density = []
         self.clicked.connect(state.click)
         self.hovered.connect(state.hover)
         self.vb.sigRangeChanged.connect(self._on_range)
@@ -33,6 +34,9 @@ class StateMap(LatentMapPlot):
 
     def _show_empty(self) -> None:
         self.clear()
+        for item in self._density:
+            self.vb.removeItem(item)
+        self._density = []
         self.set_prior_contours(Projection(2).prior_contours(PRIOR_SIGMAS))
         self.set_axis_labels("", "")
         r = EMPTY_HALF_RANGE
@@ -70,11 +74,40 @@ class StateMap(LatentMapPlot):
             else:
                 mu, logvar = st.drawn
                 self.set_drawn(p.to_view(mu), p.ellipse(mu, logvar, k=1.0))
+        if changed & {S.SAMPLER, S.PROJECTION, S.MODEL, S.REGION, S.LABEL} and (st.show_density or self._density):
+            self._draw_density()
         if changed & {S.CONFIG, S.VIEW}:
             self.auto_range()
         # the new range now, not at the next paint: applied there, it costs a second paint
         if changed & {S.PROJECTION, S.POINTS}:
             self.settle()
+
+    _density: list = []
+
+    def _draw_density(self) -> None:
+        """Contours of the fitted posterior where the map looks: the codes' own density, and the
+        holes between its clusters that prior samples fall into."""
+        for item in self._density:
+            self.vb.removeItem(item)
+        self._density = []
+        grid = self.state.density_grid() if self.state.show_density else None
+        if grid is None:
+            return
+        xs, ys, dens = grid
+        top = float(dens.max())
+        if not np.isfinite(top) or top <= 0:
+            return
+        import pyqtgraph as pg
+
+        for level, alpha in ((0.05, 90), (0.25, 140), (0.6, 200)):  # fractions of the peak density
+            item = pg.IsocurveItem(data=dens.T, level=level * top, pen=pg.mkPen((40, 40, 40, alpha), width=1.2))
+            # the grid's cells to view coordinates: x along the first axis of data, y along the second
+            sx = (xs[-1] - xs[0]) / (len(xs) - 1)
+            sy = (ys[-1] - ys[0]) / (len(ys) - 1)
+            item.setTransform(pg.QtGui.QTransform(sx, 0, 0, sy, xs[0], ys[0]))
+            item.setZValue(-5)
+            self.vb.addItem(item)
+            self._density.append(item)
 
     def hovered_code(self) -> np.ndarray | None:
         return self.state.hover_z

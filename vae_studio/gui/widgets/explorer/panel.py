@@ -96,6 +96,10 @@ class LatentExplorer(QWidget):
         """Names of the classes, for the legend and the 'Decode as' choice."""
         self.state.set_class_names(names)
 
+    def set_train_split(self, split) -> None:
+        """The training images: the posterior sampler fits their codes."""
+        self.state.set_train_split(split)
+
     def set_probe_split(self, split) -> None:
         """The held-out split the snapshots' ``probe_index`` points into (a core ``Split``)."""
         self.state.set_probe_split(split)

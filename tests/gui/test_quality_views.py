@@ -1,0 +1,51 @@
+"""The model-quality parts of the window: best epoch, the likelihood named, samplers and density."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from vae_studio.gui.run_record import SETTLED
+
+WAIT_MS = 60_000
+
+
+def train_to_end(qtbot, w):
+    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
+        qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
+    w.redraw()
+
+
+def test_best_epoch_is_marked_and_the_likelihood_named(qtbot, make_window, fast):
+    w = make_window(fast.replace(epochs=3, likelihood="continuous-bernoulli"))
+    train_to_end(qtbot, w)
+    h = w.session.current.history
+    val = h.val_array("val_neg_elbo")
+    best = int(np.argmin(val))
+    x, y = w.loss_plot.best.getData()
+    assert list(x) == [h.val_array("val_step")[best]] and list(y) == [val[best]]
+    assert w.loss_plot.best_epoch == int(h.val_array("val_epoch")[best])
+    text = w.loss_plot.readout.text()
+    assert f"best: epoch {w.loss_plot.best_epoch}" in text and "continuous bernoulli likelihood" in text
+
+
+def test_samples_from_the_fitted_posterior_or_the_prior_and_the_density_on_the_map(qtbot, make_window, fast):
+    w = make_window(fast.replace(epochs=2))
+    train_to_end(qtbot, w)
+    g = w.explorer.generation
+    w.explorer.tabs.setCurrentWidget(g)
+    page = g.prior
+    g.show_page(page)
+    qtbot.waitUntil(lambda: page.images is not None, timeout=WAIT_MS)
+    assert w.explorer.state.sampler == "posterior"  # the default: its draws land where the codes are
+    posterior = page.images.copy()
+    page.sampler.setCurrentIndex(page.sampler.findData("prior"))
+    qtbot.waitUntil(lambda: page.images is not None and not np.array_equal(page.images, posterior), timeout=WAIT_MS)
+    assert "prior" in page.status.text()
+    prior = page.images.copy()
+    page.temperature.setValue(50)
+    qtbot.waitUntil(lambda: not np.array_equal(page.images, prior), timeout=WAIT_MS)
+    assert "0.50" in page.status.text()
+    page.density.setChecked(True)
+    m = w.explorer.map
+    qtbot.waitUntil(lambda: len(m._density) == 3, timeout=WAIT_MS)
+    w.reset()
+    assert not m._density  # a new model: no old contours
