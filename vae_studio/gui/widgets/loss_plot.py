@@ -91,8 +91,7 @@ class LossPlot(QWidget):
         # the epoch whose weights scored best on the held-out set: what `vae-studio train` keeps
         self.best = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(COLORS["neg_elbo"]),
                                        pen=pg.mkPen("w", width=1), name="best epoch (held out)")
-        self.plot.addItem(self.best)
-        self.legend.addItem(self.best, "best epoch (held out)")
+        self.plot.addItem(self.best)  # named: the legend lists it
         self._best_epoch: int | None = None
         self._likelihood = "bernoulli"
 

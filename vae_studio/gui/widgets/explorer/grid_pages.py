@@ -180,16 +180,22 @@ class PriorPage(GridPage):
         for key, text in (("posterior", "Fitted posterior"), ("prior", "Prior N(0, I)")):
             self.sampler.addItem(text, key)
         self.sampler.setToolTip(self.details)
-        self.controls.addWidget(QLabel("From"))
-        self.controls.addWidget(self.sampler)
+        # the sampler's controls take a row of their own: one row of all of them would widen the panel
+        first = self.controls
+        self.controls = QHBoxLayout()
+        self.controls.setSpacing(6)
+        self.layout().insertLayout(self.layout().indexOf(self.view), self.controls)
+        first.insertWidget(0, QLabel("From"))
+        first.insertWidget(1, self.sampler)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(10, 200)  # hundredths
         self.temperature.setValue(100)
         self.temperature.setFixedWidth(90)
         self.temperature.setToolTip("Temperature: scales the spread of the draws (1 = as fitted)")
         self.temperature_label = QLabel("T 1.00")
-        self.controls.addWidget(self.temperature)
-        self.controls.addWidget(self.temperature_label)
+        first.insertWidget(2, self.temperature)
+        first.insertWidget(3, self.temperature_label)
+        first.insertStretch(4, 1)
         self.side = self.add_spin("Grid", 2, 16, 8, "Images per side: the grid is side × side")
         self.seed = self.add_spin("Seed", 0, 99_999, 0, "Same seed, same codes: watch the same samples improve as training goes on")
         new = QPushButton("New")
