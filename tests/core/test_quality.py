@@ -219,7 +219,7 @@ def test_training_with_the_iwae_objective_reports_both_bounds(small):
     trainer = Trainer(TINY, TrainConfig(epochs=1, device="cpu", objective="iwae", iwae_k=4), small)
     v = [m for m in trainer.run() if isinstance(m, Validation)][-1]
     assert v.neg_iwae is not None and math.isfinite(v.neg_iwae) and v.neg_iwae <= v.neg_elbo + 1.0
-    assert trainer.history.val_neg_iwae == [v.neg_iwae]
+    assert trainer.history.array("val_neg_iwae").tolist() == [v.neg_iwae]
     with pytest.raises(ConfigError, match="IWAE"):
         TrainConfig(objective="iwae", free_bits=0.5)
 

@@ -105,3 +105,29 @@ def test_a_process_that_dies_before_any_snapshot_has_nothing_to_keep(digits):
             pass
     with pytest.raises(TrainingError, match="no trained weights to save"):
         remote.bundle()
+
+
+def test_both_trainers_have_the_one_trainer_interface_and_the_pipe_carries_named_records():
+    import dataclasses
+
+    from vae_studio.core import pipe_records as R
+    from vae_studio.core.config import ModelConfig, TrainConfig
+    from vae_studio.core.data import load_dataset
+    from vae_studio.core.remote import RemoteTrainer
+    from vae_studio.core.trainer import Trainer
+
+    ds = load_dataset("digits")
+    cfgs = ModelConfig(hidden=(16,), latent_dim=2), TrainConfig(epochs=1, device="cpu")
+    local = Trainer(*cfgs, ds)
+    remote = RemoteTrainer(*cfgs, ds)
+    try:
+        assert isinstance(local, R.TrainerLike) and isinstance(remote, R.TrainerLike)
+        remote.pause()
+        remote.set_beta(1.0)
+        remote.resume()
+        messages = list(remote.run())
+        assert messages and remote.bundle()["step"] == remote.step > 0
+    finally:
+        remote.kill()
+    for record in (R.Job, R.Pause, R.SetBeta, R.WantBundle, R.Stats, R.Started, R.Relayed, R.BundleReply, R.Final):
+        assert dataclasses.is_dataclass(record)

@@ -15,11 +15,11 @@ SMALL = ModelConfig(latent_dim=4, hidden=(64,))
 def test_a_short_run_on_the_digits_lowers_validation_neg_elbo(digits, trained):
     fresh = Trainer(trained.model_cfg, trained.cfg, digits)
     before = sum(fresh.validate()[:2])
-    first, last = trained.history.val_recon[0] + trained.history.val_kl[0], trained.history.val_recon[-1] + trained.history.val_kl[-1]
+    first, last = trained.history.array("val_recon").tolist()[0] + trained.history.array("val_kl").tolist()[0], trained.history.array("val_recon").tolist()[-1] + trained.history.array("val_kl").tolist()[-1]
     # stated margin: an untrained model scores ~550 nats; six epochs bring it to about a third of that
     assert last < 0.35 * before, (before, last)
     assert last < first - 40, (first, last)
-    assert trained.history.val_epoch == [1, 2, 3, 4, 5, 6]
+    assert trained.history.array("val_epoch").tolist() == [1, 2, 3, 4, 5, 6]
 
 
 def test_messages_are_immutable_and_bounded(digits):
@@ -48,11 +48,11 @@ def test_same_seed_gives_the_same_losses(digits):
     for _ in range(2):
         t = Trainer(SMALL, TrainConfig(epochs=2, device="cpu", seed=11), digits)
         t.train()
-        runs.append((t.history.train_epoch_recon, t.history.train_epoch_kl, t.history.val_recon, t.history.val_kl))
+        runs.append((t.history.array("train_epoch_recon").tolist(), t.history.array("train_epoch_kl").tolist(), t.history.array("val_recon").tolist(), t.history.array("val_kl").tolist()))
     assert runs[0] == runs[1]
     t = Trainer(SMALL, TrainConfig(epochs=2, device="cpu", seed=12), digits)
     t.train()
-    assert t.history.val_recon != runs[0][2]
+    assert t.history.array("val_recon").tolist() != runs[0][2]
 
 
 def test_nan_guard_stops_restores_the_last_good_weights_and_names_the_term(digits):
@@ -78,7 +78,7 @@ def test_nan_guard_stops_restores_the_last_good_weights_and_names_the_term(digit
     trainer2 = Trainer(SMALL, TrainConfig(epochs=2, device="cpu"), digits, state={
         "model_state": now, "optimizer_state": None, "step": trainer.step, "epoch": 1, "history": {}})
     trainer2.train()
-    assert math.isfinite(trainer2.history.val_recon[-1])
+    assert math.isfinite(trainer2.history.array("val_recon").tolist()[-1])
 
 
 def test_lr_1e6_from_the_start_is_caught(digits):
@@ -157,14 +157,14 @@ def test_beta_set_mid_run_applies_at_the_next_step(digits):
 def test_warmup_weight_reaches_one(digits):
     trainer = Trainer(SMALL, TrainConfig(epochs=2, warmup_epochs=1.0, device="cpu", progress_interval=0.01), digits)
     trainer.train()
-    w = trainer.history.kl_weight
+    w = trainer.history.array("kl_weight").tolist()
     assert w[0] < 0.9 and w[-1] == 1.0 and all(b >= a for a, b in zip(w, w[1:]))
 
 
 def test_conditional_and_conv_train(digits):
     trainer = Trainer(ModelConfig(variant="conditional", arch="conv", latent_dim=3, hidden=(64,)), TrainConfig(epochs=1, device="cpu"), digits)
     trainer.train()
-    assert math.isfinite(trainer.history.val_recon[-1])
+    assert math.isfinite(trainer.history.array("val_recon").tolist()[-1])
 
 
 def _wait_for(cond, timeout=10.0):

@@ -4,7 +4,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
-from vae_studio.gui.history import LossBuffers
+from vae_studio.core.history import History
+from vae_studio.gui.widgets.smoothing import Smoother
 from vae_studio.gui.style import configure_plots
 from vae_studio.gui.widgets.latent_map import LatentMapPlot
 from vae_studio.gui.widgets.loss_plot import LossPlot
@@ -45,8 +46,8 @@ def test_grid_lines_are_drawn_at_the_axis_ticks(qtbot):
     assert not column_differs(inner[0] + major_spacing * 0.37)
 
 
-def _history(steps: int, start: float = 550.0) -> LossBuffers:
-    h = LossBuffers()
+def _history(steps: int, start: float = 550.0) -> History:
+    h = History()
     for s in range(1, steps + 1, 4):
         loss = 150 + (start - 150) * np.exp(-s / 60)
         h.add_step(s, s / 36, 0.9 * loss, 0.1 * loss, 1.0)
@@ -66,7 +67,7 @@ def test_loss_view_grows_in_steps_and_stops_at_the_planned_end(qtbot):
     assert len(changes) < 18 / 2  # 18 refreshes: the range moved at most every other one
     # all of the smoothed curves are in view
     for key in ("neg_elbo", "recon", "kl"):
-        y = _history(720).smooth_array(key)
+        y = Smoother().arrays(_history(720))[key]
         assert y0 <= y.min() and y.max() <= y1
 
 

@@ -18,11 +18,11 @@ def test_best_epoch_is_marked_and_the_likelihood_named(qtbot, make_window, fast)
     w = make_window(fast.replace(epochs=3, likelihood="continuous-bernoulli"))
     train_to_end(qtbot, w)
     h = w.session.current.history
-    val = h.val_array("val_neg_elbo")
+    val = h.array("val_neg_elbo")
     best = int(np.argmin(val))
     x, y = w.loss_plot.best.getData()
-    assert list(x) == [h.val_array("val_step")[best]] and list(y) == [val[best]]
-    assert w.loss_plot.best_epoch == int(h.val_array("val_epoch")[best])
+    assert list(x) == [h.array("val_step")[best]] and list(y) == [val[best]]
+    assert w.loss_plot.best_epoch == int(h.array("val_epoch")[best])
     text = w.loss_plot.readout.text()
     assert f"best: epoch {w.loss_plot.best_epoch}" in text and "continuous bernoulli likelihood" in text
 

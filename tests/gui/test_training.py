@@ -62,7 +62,7 @@ def test_train_pause_resume_stop(qtbot, make_window, fast):
     click(qtbot, c.pause_button)
     assert w.session.state == RunState.PAUSED and c.pause_button.text() == "Resume"
     # the step in flight may still finish (a few ms); after that the count must stay put
-    qtbot.waitUntil(settled(w, 300), timeout=3000)
+    qtbot.waitUntil(settled(w, 1500), timeout=15000)  # messages sent before the pause took effect may still be on their way
     check, moves, paused_step = held_still(w, 600)
     n_points = points(w)
     qtbot.waitUntil(check, timeout=5000)
@@ -93,7 +93,7 @@ def test_training_runs_to_completion_with_validation(qtbot, make_window, fast):
     assert len(data["val:neg_elbo"][0]) == 3  # one held-out point per epoch
     assert w.session.current.finish_reason == "completed"
     assert w.loss_plot.weight_plot.isVisible()
-    weights = w.session.current.history.step_array("kl_weight")
+    weights = w.session.current.history.array("kl_weight")
     # a ramp over two of the three epochs: the weight rises and then holds at 1
     assert weights[0] < 1.0 and weights[-1] == 1.0 and (np.diff(weights) >= 0).all()
     assert w.status.progress.value() == 1000

@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage
 from vae_studio.core.config import ModelConfig
 from vae_studio.core.trainer import Snapshot
 from vae_studio.gui.run_record import SETTLED
+from vae_studio.gui.widgets.smoothing import Smoother
 from vae_studio.gui.session import RunState
 
 WAIT_MS = 30_000
@@ -42,7 +43,7 @@ def test_vanilla_panel_trains_with_a_cyclical_schedule_and_shows_kl_per_dim(qtbo
     assert c.form_label(c.warmup_epochs).text() == "Cycle length"
     train_to_end(qtbot, w)
 
-    weights = w.session.current.history.step_array("kl_weight")
+    weights = w.session.current.history.array("kl_weight")
     assert w.loss_plot.weight_plot.isVisible()
     assert (np.diff(weights) < 0).any(), "a cyclical schedule ramps up more than once"
     d = w.diagnostics
@@ -162,7 +163,7 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     curves = w.runs.curve_data()
     assert set(curves) == {r.id for r in w.session.runs}
     for run in w.session.runs:
-        np.testing.assert_allclose(curves[run.id][1], run.history.smooth_array("neg_elbo"))
+        np.testing.assert_allclose(curves[run.id][1], Smoother().arrays(run.history)["neg_elbo"])
 
     # load the first run back: the explorer shows its model, the controls its settings
     w.runs.select([first.id])
@@ -172,7 +173,7 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     assert w.controls.settings().variant == "vanilla"
     assert w.explorer.model() is not None
     np.testing.assert_allclose(w.explorer.map_xy(), first.snapshot.probe_mu[:, :2], atol=1e-6)
-    np.testing.assert_allclose(w.loss_plot.curve_data()["smooth:neg_elbo"][1], first.history.smooth_array("neg_elbo"))
+    np.testing.assert_allclose(w.loss_plot.curve_data()["smooth:neg_elbo"][1], Smoother().arrays(first.history)["neg_elbo"])
 
     # Reset after Load: the explorer forgets the model, and the map keeps no half-erased points
     viewport = w.explorer.map.plot.viewport()

@@ -15,7 +15,8 @@ from .device import describe_device, resolve_device
 from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, TrainingError, VaeStudioError
 from .evaluate import EvalResult, evaluate
 from .models import VAE, build_model
-from .trainer import Finished, History, Progress, Snapshot, Trainer, Validation
+from .history import History
+from .trainer import Finished, Progress, Snapshot, Trainer, Validation
 
 __all__ = [
     "CheckpointError", "ConfigError", "DataError", "Dataset", "EvalResult", "Finished", "History",

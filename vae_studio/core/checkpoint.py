@@ -26,7 +26,7 @@ from .budget import state_sizes
 from .config import ModelConfig, TrainConfig
 from .errors import CheckpointError, ConfigError
 from .models import build_model
-from .trainer import History
+from .history import COLUMNS as HISTORY_COLUMNS, History
 
 FORMAT = "vae-studio-run"
 SCHEMA_VERSION = 1
@@ -200,7 +200,7 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
     for key in ("best_epoch", "weights_epoch"):
         if key in bundle and not (isinstance(bundle[key], int) and bundle[key] >= 0):
             raise CheckpointError(f"{path} has an invalid {key}")
-    curves = {f.name for f in dataclasses.fields(History)}
+    curves = set(HISTORY_COLUMNS)
     for key, values in bundle["history"].items():
         if key not in curves or not isinstance(values, (list, tuple)) or not all(_is_real(v) for v in values):
             raise CheckpointError(f"{path} has an invalid loss history (entry {str(key)[:40]!r})")

@@ -7,7 +7,7 @@ threads. In a child process training keeps its own interpreter and every core's 
 the window's process only relays a few messages a second.
 
 :class:`RemoteTrainer` has what the window uses of a trainer: ``run()`` yields the same messages,
-``pause``/``resume``/``stop``/``set_beta``/``set_lr`` take effect at the next step, ``bundle()``
+``pause``/``resume``/``stop``/``set_beta`` take effect at the next step, ``bundle()``
 returns a checkpoint bundle (fetched from the child between two messages while it trains, and
 the child's last good state once it has finished), and ``step``/``epoch``/``elapsed``/
 ``samples_seen`` follow the child. An error the child meets (non-finite loss, out of memory)
@@ -39,7 +39,9 @@ from .config import ModelConfig, TrainConfig
 from .data import Dataset
 from .errors import TrainingError
 from .checkpoint import bundle_of
-from .trainer import History, Message, Progress, Snapshot, Trainer, Validation, checked_beta, checked_lr
+from .history import History
+from . import pipe_records as R
+from .trainer import Message, Progress, Snapshot, Trainer, Validation, checked_beta
 
 _POLL_S = 0.25  # how often a waiting parent checks that the child is still alive
 CHILD_NAME = "vae-studio-training"  # server_preload recognises the children by it
@@ -73,9 +75,9 @@ def _dumps(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _error_record(exc: BaseException) -> tuple:
+def _error_record(exc: BaseException) -> R.ErrorRecord:
     attrs = {k: v for k, v in vars(exc).items() if isinstance(v, (int, float, str))}
-    return type(exc).__name__, str(exc), attrs
+    return R.ErrorRecord(type(exc).__name__, str(exc), attrs)
 
 
 def _rebuild_error(name: str, text: str, attrs: dict) -> BaseException:
@@ -93,7 +95,7 @@ def _child(control, messages) -> None:
     """Entry point of the training process: build the trainer, stream its messages, obey controls."""
     send_lock = threading.Lock()
 
-    def send(*record) -> None:
+    def send(record) -> None:
         data = _dumps(record)
         with send_lock:
             messages.send_bytes(data)
@@ -101,61 +103,49 @@ def _child(control, messages) -> None:
     trainer: Trainer | None = None
     wanted: collections.deque = collections.deque()  # bundle requests, served between messages
     try:
-        model_cfg, train_cfg, dataset, state, threads, niceness = pickle.loads(control.recv_bytes())
-        if niceness and hasattr(os, "nice"):
-            os.nice(niceness)
-        if threads:
-            torch.set_num_threads(threads)
-        trainer = Trainer(model_cfg, train_cfg, dataset, state=state)
-        send("started", {"device": str(trainer.device), "model_cfg": trainer.model_cfg,
-                         "step": trainer.step, "epoch": trainer.epoch})
+        job: R.Job = pickle.loads(control.recv_bytes())
+        if job.niceness and hasattr(os, "nice"):
+            os.nice(job.niceness)
+        if job.threads:
+            torch.set_num_threads(job.threads)
+        trainer = Trainer(job.model_cfg, job.train_cfg, job.dataset, state=job.state)
+        send(R.Started(str(trainer.device), trainer.model_cfg, trainer.step, trainer.epoch))
 
         def obey() -> None:
             while True:
                 try:
-                    cmd, *args = pickle.loads(control.recv_bytes())
+                    cmd = pickle.loads(control.recv_bytes())
                 except (EOFError, OSError):  # the window's process is gone: stop, nobody listens
                     trainer.stop()
                     return
-                if cmd == "pause":
-                    trainer.pause()
-                elif cmd == "resume":
-                    trainer.resume()
-                elif cmd == "stop":
-                    trainer.stop()
+                if isinstance(cmd, R.WantBundle):
+                    wanted.append(cmd.token)
+                    continue
+                cmd.apply(trainer)
+                if isinstance(cmd, R.Stop):
                     return
-                elif cmd == "beta":
-                    trainer.set_beta(args[0])
-                elif cmd == "lr":
-                    trainer.set_lr(args[0])
-                elif cmd == "bundle":
-                    wanted.append(args[0])
 
         threading.Thread(target=obey, name="vae-studio-control", daemon=True).start()
         for message in trainer.run():
-            send("message", message, _stats(trainer))
+            send(R.Relayed(message, R.Stats.of(trainer)))
             while wanted:
-                send("bundle", wanted.popleft(), trainer.bundle())
+                send(R.BundleReply(wanted.popleft(), trainer.bundle()))
         _finish(send, trainer, None)
     except BaseException as exc:  # everything goes back to the window; nothing is printed here
         if isinstance(exc, errors.VaeStudioError):
             record = _error_record(exc)
         else:
-            record = ("", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", {})
+            record = R.ErrorRecord("", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", {})
         try:
             _finish(send, trainer, record)
         except (OSError, EOFError):
             pass
 
 
-def _stats(trainer: Trainer) -> tuple:
-    return trainer.step, trainer.epoch, trainer.elapsed, trainer.samples_seen, tuple(trainer.applied_beta_log[-1:])
-
-
-def _finish(send, trainer: Trainer | None, error: tuple | None) -> None:
+def _finish(send, trainer: Trainer | None, error: R.ErrorRecord | None) -> None:
     # after an error the trainer has restored its last good weights: they are what comes back
     bundle = trainer.bundle() if trainer is not None and trainer.step > 0 else None
-    send("final", bundle, _stats(trainer) if trainer is not None else None, error)
+    send(R.Final(bundle, R.Stats.of(trainer) if trainer is not None else None, error))
 
 
 # -- the parent -----------------------------------------------------------------------------------
@@ -188,18 +178,17 @@ class RemoteTrainer:
         self._process.start()
         child_ctl.close()
         child_msg.close()
-        self._send(model_cfg, train_cfg, dataset, state, torch_threads, niceness)
-        kind, *payload = self._receive()
-        if kind == "final":  # it could not even build the model: a bad setting, say
-            self._end(*payload)
+        self._send(R.Job(model_cfg, train_cfg, dataset, state, torch_threads, niceness))
+        first = self._receive()
+        if isinstance(first, R.Final):  # it could not even build the model: a bad setting, say
+            self._end(first)
             raise AssertionError("unreachable")  # _end raises the child's error
-        info = payload[0]
-        self.device = torch.device(info["device"])
-        self.model_cfg = info["model_cfg"]
-        self.step, self.epoch = info["step"], info["epoch"]
+        self.device = torch.device(first.device)
+        self.model_cfg = first.model_cfg
+        self.step, self.epoch = first.step, first.epoch
 
     # -- control, safe from any thread ----------------------------------------------------------
-    def _send(self, *record) -> None:
+    def _send(self, record) -> None:
         data = _dumps(record)
         try:
             with self._send_lock:
@@ -209,16 +198,16 @@ class RemoteTrainer:
 
     def pause(self) -> None:
         self._paused = True
-        self._send("pause")
+        self._send(R.Pause())
 
     def resume(self) -> None:
         self._paused = False
-        self._send("resume")
+        self._send(R.Resume())
 
     def stop(self) -> None:
         self._stopping = True
         self._paused = False
-        self._send("stop")
+        self._send(R.Stop())
 
     @property
     def paused(self) -> bool:
@@ -234,10 +223,7 @@ class RemoteTrainer:
 
     def set_beta(self, beta: float) -> None:
         self._beta = checked_beta(beta)
-        self._send("beta", self._beta)
-
-    def set_lr(self, lr: float) -> None:
-        self._send("lr", checked_lr(lr))
+        self._send(R.SetBeta(self._beta))
 
     @property
     def alive(self) -> bool:
@@ -250,7 +236,7 @@ class RemoteTrainer:
         self._process.join(5.0)
 
     # -- the consumer's side (one thread) -------------------------------------------------------
-    def _receive(self) -> tuple:
+    def _receive(self):
         while True:
             try:
                 if self._messages.poll(_POLL_S):
@@ -268,11 +254,10 @@ class RemoteTrainer:
                     if self._final else "no weights had come back yet")
             raise TrainingError(f"the training process ended unexpectedly (exit status {code}); {kept}")
 
-    def _take(self, record: tuple) -> Message | None:
-        kind, *payload = record
-        if kind == "message":
-            message, stats = payload
-            self._update(stats)
+    def _take(self, record) -> Message | None:
+        if isinstance(record, R.Relayed):
+            message = record.message
+            self._update(record.stats)
             if isinstance(message, Progress):
                 self.history.add_progress(message)
             elif isinstance(message, Validation):
@@ -280,25 +265,27 @@ class RemoteTrainer:
             elif isinstance(message, Snapshot):
                 self._snapshot = message
             return message
-        if kind == "final":
-            self._end(*payload)
+        if isinstance(record, R.Final):
+            self._end(record)
         return None
 
-    def _update(self, stats: tuple | None) -> None:
+    def _update(self, stats: R.Stats | None) -> None:
         if stats:
-            self.step, self.epoch, self.elapsed, self.samples_seen, beta = stats
-            if beta and (not self.applied_beta_log or self.applied_beta_log[-1] != beta[0]):
-                self.applied_beta_log.append(tuple(beta[0]))
+            self.step, self.epoch, self.elapsed, self.samples_seen = stats.step, stats.epoch, stats.elapsed, stats.samples_seen
+            beta = stats.last_beta
+            if beta and (not self.applied_beta_log or self.applied_beta_log[-1] != beta):
+                self.applied_beta_log.append(tuple(beta))
 
-    def _end(self, bundle: dict | None, stats: tuple | None, error: tuple | None) -> None:
+    def _end(self, final: R.Final) -> None:
         self._ended = True
-        self._final = bundle
-        self._update(stats)
+        self._final = final.bundle
+        self._update(final.stats)
+        error = final.error
         self._process.join(5.0)
         for conn in (self._control, self._messages):
             conn.close()
         if error is not None:
-            name, text, attrs = error
+            name, text, attrs = error.name, error.text, error.attrs
             if not name:  # not foreseen: one sentence for a person, the traceback in the log
                 from ..logfile import write_text
 
@@ -330,15 +317,15 @@ class RemoteTrainer:
         while it trains (call this between two messages of ``run()``), else its final state."""
         if not self._ended:
             token = object().__hash__()
-            self._send("bundle", token)
+            self._send(R.WantBundle(token))
             while not self._ended:
                 record = self._receive()
-                if record[0] == "bundle" and record[1] == token:
-                    return {**record[2], **extra}
-                if record[0] == "final":
+                if isinstance(record, R.BundleReply) and record.token == token:
+                    return {**record.bundle, **extra}
+                if isinstance(record, R.Final):
                     self._pending.append(record)  # run() raises its error, if any, in turn
-                    self._final, self._ended = record[1], True
-                    self._update(record[2])
+                    self._final, self._ended = record.bundle, True
+                    self._update(record.stats)
                     break
                 self._pending.append(record)
         if self._final is None:

@@ -19,7 +19,7 @@ import contextlib
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Union
 
 import numpy as np
@@ -32,6 +32,7 @@ from .device import resolve_device, use_bf16
 from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo, iwae_nll
 from .fused_adam import FusedAdamStep
+from .history import History
 from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
 from .budget import check_trainable
@@ -98,53 +99,6 @@ class Finished:
 
 
 Message = Union[Progress, Validation, Snapshot, Finished]
-
-
-@dataclass
-class History:
-    """Loss curves, kept as plain lists so they pickle safely into a checkpoint."""
-
-    step: list = field(default_factory=list)
-    epoch: list = field(default_factory=list)
-    recon: list = field(default_factory=list)
-    kl: list = field(default_factory=list)
-    kl_weight: list = field(default_factory=list)
-    val_epoch: list = field(default_factory=list)
-    val_step: list = field(default_factory=list)
-    val_recon: list = field(default_factory=list)
-    val_kl: list = field(default_factory=list)
-    train_epoch_recon: list = field(default_factory=list)
-    train_epoch_kl: list = field(default_factory=list)
-    val_neg_iwae: list = field(default_factory=list)  # with the IWAE objective only
-
-    def add_progress(self, p: Progress) -> None:
-        self.step.append(p.step)
-        self.epoch.append(p.epoch)
-        self.recon.append(p.recon)
-        self.kl.append(p.kl)
-        self.kl_weight.append(p.kl_weight)
-
-    def add_validation(self, v: Validation) -> None:
-        self.val_epoch.append(v.epoch)
-        self.val_step.append(v.step)
-        self.val_recon.append(v.recon)
-        self.val_kl.append(v.kl)
-        self.train_epoch_recon.append(v.train_recon)
-        self.train_epoch_kl.append(v.train_kl)
-        if v.neg_iwae is not None:
-            self.val_neg_iwae.append(v.neg_iwae)
-
-    def to_dict(self) -> dict:
-        return {k: list(v) for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        h = cls()
-        for k, v in d.items():
-            if not hasattr(h, k) or not isinstance(v, (list, tuple)):
-                raise ConfigError(f"bad loss history entry {k!r}")
-            setattr(h, k, [float(x) for x in v])
-        return h
 
 
 def checked_beta(beta: float) -> float:

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.config import likelihood_label
+from ..core.history import History
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
 from .persistence import restore_window, save_window
 from .help import GUIDE, HelpDialog, shortcuts_html
-from .history import LossBuffers
 from .run_record import RunRecord, RunState
 from .session import Session
 from .style import app_icon, apply_theme, configure_plots
@@ -44,7 +44,7 @@ from .widgets.loss_plot import LossPlot
 from .widgets.runs import RunsPanel
 from .widgets.status_bar import StatusFields
 
-EMPTY_HISTORY = LossBuffers()  # what the loss plot shows with no run
+EMPTY_HISTORY = History()  # what the loss plot shows with no run
 
 ORGANIZATION = "VAE Studio"
 APPLICATION = "VAE Studio"

@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, Signal
 from ..core.config import ModelConfig
 from ..core.errors import VaeStudioError
 from ..core.evaluate import EvalResult
+from ..core.history import History
 from ..core.settings import RunSettings
 from ..core.trainer import Finished, Progress, Snapshot, Validation
-from .history import LossBuffers
 
 ASPECTS = ("state", "progress", "history", "snapshot", "settings", "name", "metrics", "dataset")
 
@@ -87,7 +87,7 @@ class RunRecord(QObject):
         self.settings = settings
         self.source = source
         self.origin = origin
-        self.history = LossBuffers()
+        self.history = History()
         self.state = RunState.NEW
         self.progress: Progress | None = None
         self.snapshot: Snapshot | None = None
@@ -205,14 +205,14 @@ class RunRecord(QObject):
         """One message of the training job."""
         if isinstance(msg, Progress):
             self.progress = msg
-            self.history.add_step(msg.step, msg.epoch, msg.recon, msg.kl, msg.kl_weight)
+            self.history.add_progress(msg)
             self._tell("progress", "history")
         elif isinstance(msg, Snapshot):
             self.snapshot = msg
             self._tell("snapshot")
         elif isinstance(msg, Validation):
             self.last_validation = msg
-            self.history.add_validation(msg.step, msg.epoch, msg.recon, msg.kl)
+            self.history.add_validation(msg)
             self._tell("history")
         elif isinstance(msg, Finished):
             self.finish_reason = msg.reason
@@ -225,7 +225,7 @@ class RunRecord(QObject):
     def load_bundle(self, bundle: dict) -> None:
         """An opened run file: its weights, curves and place in training."""
         self.model = _Model(bundle=bundle)
-        self.history.load_history(bundle["history"])
+        self.history = History.from_dict(bundle["history"])  # load_checkpoint has checked it
         self.state = RunState.OPENED
         self._tell("state", "history", "progress")
 

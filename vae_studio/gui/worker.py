@@ -24,6 +24,8 @@ import warnings
 from typing import Any, Callable, Generator
 
 from PySide6.QtCore import QObject, Signal
+
+from ..core.pipe_records import Pause, Resume, SetBeta, Stop
 from superqt.utils import GeneratorWorker
 
 
@@ -69,28 +71,30 @@ class JobControl:
     def stop_requested(self) -> bool:
         return self._stop
 
-    def pause(self) -> None:
+    def command(self, cmd) -> None:
+        """Pass a command (core ``pipe_records``: Pause, Resume, Stop, SetBeta) to the trainer;
+        flags set before it is attached apply when it is."""
         with self._lock:
-            self._pause = True
+            if isinstance(cmd, Pause):
+                self._pause = True
+            elif isinstance(cmd, Resume):
+                self._pause = False
+            elif isinstance(cmd, Stop):
+                self._stop = True
             if self._trainer is not None:
-                self._trainer.pause()
+                cmd.apply(self._trainer)
+
+    def pause(self) -> None:
+        self.command(Pause())
 
     def resume(self) -> None:
-        with self._lock:
-            self._pause = False
-            if self._trainer is not None:
-                self._trainer.resume()
+        self.command(Resume())
 
     def stop(self) -> None:
-        with self._lock:
-            self._stop = True
-            if self._trainer is not None:
-                self._trainer.stop()
+        self.command(Stop())
 
     def set_beta(self, beta: float) -> None:
-        with self._lock:
-            if self._trainer is not None:
-                self._trainer.set_beta(beta)
+        self.command(SetBeta(beta))
 
     def request(self, fn: Callable[[Any], Any]) -> None:
         """Run ``fn(trainer)`` in the worker thread at the next message boundary.

@@ -14,7 +14,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..history import LossBuffers, nats_to_bits_per_dim
+from ...core.history import History
+from .smoothing import Smoother
+
+LN2 = math.log(2.0)
+
+
+def nats_to_bits_per_dim(nats: float, pixels: int) -> float:
+    return nats / (pixels * LN2)
 from .plot_parts import add_grid, cache_static_parts, legend_brush
 
 # colour-blind-safe (Okabe-Ito): −ELBO blue, reconstruction orange, KL green
@@ -33,8 +40,9 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self._pixels = 784
         self._version = -1
-        self._history: LossBuffers | None = None
+        self._history: History | None = None
         self._val_count = -1
+        self._smoother = Smoother()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -128,7 +136,7 @@ class LossPlot(QWidget):
         self.plot.setLabel("bottom", None if visible else "training step")
         self.plot.showAxis("bottom", True)
 
-    def refresh(self, history: LossBuffers, force: bool = False, planned_steps: float | None = None) -> bool:
+    def refresh(self, history: History, force: bool = False, planned_steps: float | None = None) -> bool:
         """Redraw from the buffers if they changed; True if anything was drawn.
 
         ``planned_steps``: the step the run will end at, if known; the view never grows past it."""
@@ -138,21 +146,21 @@ class LossPlot(QWidget):
         new_run = history is not self._history  # each run has its own buffers
         self._version = history.version
         self._history = history
-        steps = history.step_array("step")
-        val_steps = history.val_array("val_step")
+        steps = history.array("step")
+        val_steps = history.array("val_step")
         # held-out points come once an epoch: their symbols are rebuilt only when they change
         val_changed = force or new_run or self._val_count != len(val_steps)
         self._val_count = len(val_steps)
         for key in NAMES:
-            self.raw[key].setData(steps, history.step_array(key))
-            self.smooth[key].setData(steps, history.smooth_array(key))
+            self.raw[key].setData(steps, history.array(key))
+            self.smooth[key].setData(steps, self._smoother.arrays(history)[key])
             if val_changed:
-                self.val[key].setData(val_steps, history.val_array(f"val_{key}"))
+                self.val[key].setData(val_steps, history.array(f"val_{key}"))
         if val_changed:
             self._mark_best(history)
         if self.following:
             self._follow(history)
-        weight = history.step_array("kl_weight")
+        weight = history.array("kl_weight")
         if len(weight) and not self.weight_plot.isVisible() and np.any(weight < 1.0):
             self.set_weight_visible(True)
         if self.weight_plot.isVisible() or not len(weight):
@@ -179,27 +187,27 @@ class LossPlot(QWidget):
     def best_epoch(self) -> int | None:
         return self._best_epoch
 
-    def _mark_best(self, history: LossBuffers) -> None:
-        val = history.val_array("val_neg_elbo")
+    def _mark_best(self, history: History) -> None:
+        val = history.array("val_neg_elbo")
         finite = np.isfinite(val)
         if not finite.any():
             self.best.setData([], [])
             self._best_epoch = None
             return
         i = int(np.argmin(np.where(finite, val, np.inf)))
-        self.best.setData([history.val_array("val_step")[i]], [val[i]])
-        self._best_epoch = int(history.val_array("val_epoch")[i])
+        self.best.setData([history.array("val_step")[i]], [val[i]])
+        self._best_epoch = int(history.array("val_epoch")[i])
 
-    def _update_readout(self, history: LossBuffers) -> None:
+    def _update_readout(self, history: History) -> None:
         if not len(history):
             self.readout.setText("Press Train to start: the curves appear here as the model learns.")
             return
-        e, r, k = (history.smooth_array(n)[-1] for n in ("neg_elbo", "recon", "kl"))
+        e, r, k = (self._smoother.arrays(history)[n][-1] for n in ("neg_elbo", "recon", "kl"))
         text = (
             f"−ELBO <b>{e:.1f}</b> nats/image ({nats_to_bits_per_dim(e, self._pixels):.3f} bits/dim) · "
             f"recon {r:.1f} · KL {k:.1f}"
         )
-        val = history.val_array("val_neg_elbo")
+        val = history.array("val_neg_elbo")
         if len(val) and math.isfinite(val[-1]):
             text += f" · held-out −ELBO {val[-1]:.1f}"
         if self._best_epoch is not None and len(val) > 1:
@@ -229,7 +237,7 @@ class LossPlot(QWidget):
         self._planned = None
         self.following = True
 
-    def fit_to_data(self, history: LossBuffers) -> None:
+    def fit_to_data(self, history: History) -> None:
         """Snap the range to the data (when a run ends), unless the person has zoomed by hand."""
         if self.following:
             self._range = None
@@ -237,16 +245,16 @@ class LossPlot(QWidget):
 
     _planned: float | None = None
 
-    def _follow(self, history: LossBuffers, fit: bool = False) -> None:
+    def _follow(self, history: History, fit: bool = False) -> None:
         """Keep the data in view; ``fit``: snugly, for a run that stands still."""
-        steps = history.step_array("step")
+        steps = history.array("step")
         if not len(steps):
             self._range = None
             vb = self.plot.getViewBox()
             vb.setRange(xRange=(0, 10), yRange=(0, 1), padding=0, disableAutoRange=True)
             return
         # y from the smoothed and held-out curves: single noisy reports may leave the view
-        ys = [history.smooth_array(k) for k in NAMES] + [history.val_array(f"val_{k}") for k in NAMES]
+        ys = [self._smoother.arrays(history)[k] for k in NAMES] + [history.array(f"val_{k}") for k in NAMES]
         y = np.concatenate([a for a in ys if len(a)])
         y = y[np.isfinite(y)]
         log = self.log_scale.isChecked()

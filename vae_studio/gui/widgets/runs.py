@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .smoothing import Smoother
 from ..scoring import DEFAULT_IWAE_SAMPLES, EVAL_MAX_IMAGES
 from .plot_parts import add_grid, cache_static_parts, legend_brush
 
@@ -51,6 +52,7 @@ class RunsPanel(QWidget):
         self.session = session
         self._curves: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._drawn_versions: dict[int, int] = {}
+        self._smoothers: dict[int, Smoother] = {}
         self._legend_ids: tuple[int, ...] = ()
 
         root = QHBoxLayout(self)
@@ -251,8 +253,9 @@ class RunsPanel(QWidget):
                 pair = self._curves[run.id] = (train, val)
             h = run.history
             if self._drawn_versions.get(run.id) != h.version or not pair[0].isVisible():
-                pair[0].setData(h.step_array("step"), h.smooth_array("neg_elbo"))
-                pair[1].setData(h.val_array("val_step"), h.val_array("val_neg_elbo"))
+                smoother = self._smoothers.setdefault(run.id, Smoother())
+                pair[0].setData(h.array("step"), smoother.arrays(h)["neg_elbo"])
+                pair[1].setData(h.array("val_step"), h.array("val_neg_elbo"))
                 self._drawn_versions[run.id] = h.version
             for item in pair:
                 item.show()
