@@ -204,13 +204,6 @@ def test_center_like_mnist_scales_to_20_pixels_and_centres_the_mass():
     assert not drawing.center_like_mnist(np.zeros((280, 280))).any()
 
 
-def test_the_old_module_name_still_offers_every_function():
-    from vae_studio.core import latent
-
-    for name in latent.__all__:
-        assert callable(getattr(latent, name)) or name == "MODES"
-
-
 def test_the_explorer_scores_an_image_with_the_held_out_figures_own_elbo(model, digits):
     """A batch of one image scored by ``neg_elbo_each`` and by ``evaluate.elbo`` with the same
     seed draws the same z: there is one -ELBO, not two that could drift apart."""

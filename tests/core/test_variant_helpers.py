@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, evaluate
-from vae_studio.core import latent as L
+from vae_studio.core.generate import label_sweep, style_transfer
+from vae_studio.core.snapshots import snapshot_of
 from vae_studio.core.evaluate import diagnose, evaluate_weights
 
 
@@ -20,29 +21,29 @@ def conditional(digits):
 def test_label_sweep_decodes_one_code_under_every_label(conditional):
     t, _ = conditional
     model = t.model.eval()
-    out = L.label_sweep(model, np.zeros(3))
+    out = label_sweep(model, np.zeros(3))
     assert out.shape == (10, 28, 28)
     with torch.no_grad():
         three = model.decode_mean(torch.zeros(1, 3), torch.tensor([3]))[0, 0].numpy()
     np.testing.assert_allclose(out[3], three, atol=1e-6)
     assert np.abs(out[3] - out[7]).max() > 1e-3  # the label changes the picture
     with pytest.raises(ValueError, match="conditional"):
-        L.label_sweep(Trainer(ModelConfig(latent_dim=3, hidden=(8,)), TrainConfig(epochs=1), t.dataset).model, np.zeros(3))
+        label_sweep(Trainer(ModelConfig(latent_dim=3, hidden=(8,)), TrainConfig(epochs=1), t.dataset).model, np.zeros(3))
 
 
 def test_style_transfer_keeps_one_row_per_input(conditional, digits):
     t, _ = conditional
     images = digits.test.images[:4].numpy().astype(np.float32) / 255
     labels = digits.test.labels[:4].tolist()
-    out = L.style_transfer(t.model.eval(), images, labels)
+    out = style_transfer(t.model.eval(), images, labels)
     assert out.shape == (40, 28, 28) and 0 <= out.min() and out.max() <= 1
     with pytest.raises(ValueError, match="one label per image"):
-        L.style_transfer(t.model, images, labels[:2])
+        style_transfer(t.model, images, labels[:2])
 
 
 def test_snapshot_of_opened_weights_matches_the_trainers_own(conditional, digits):
     t, snap = conditional
-    again = L.snapshot_of(snap.model_config, snap.state, digits, step=snap.step, probe_size=t.cfg.probe_size)
+    again = snapshot_of(snap.model_config, snap.state, digits, step=snap.step, probe_size=t.cfg.probe_size)
     assert np.array_equal(again.probe_index, snap.probe_index)
     np.testing.assert_allclose(again.probe_mu, snap.probe_mu, atol=1e-5)
     assert again.kl_per_dim.shape == (3,) and again.kl_per_dim.sum() > 0

@@ -193,7 +193,7 @@ class PosteriorSampler:
         """The fitted density on an n x n grid of a 2-D view, for contour lines.
 
         ``matrix`` (2, D) and ``center`` (D,) describe the view as ``(z - center) @ matrix.T`` (a
-        :class:`~vae_studio.core.latent.Projection`'s ``matrix`` and ``center``); default: the
+        :class:`~vae_studio.core.projection.Projection`'s ``matrix`` and ``center``); default: the
         first two dimensions. Returns x (n,), y (n,) and density (n, n) indexed [iy, ix]; for a
         latent space of more than two dimensions it is the marginal density in the view.
         """

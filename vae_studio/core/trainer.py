@@ -19,8 +19,7 @@ import contextlib
 import math
 import threading
 import time
-from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -33,114 +32,14 @@ from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo, iwae_nll
 from .fused_adam import FusedAdamStep
 from .history import History
+from .messages import Finished, Message, Progress, Snapshot, Validation  # noqa: F401 - the trainer's messages
+from .schedules import checked_beta, checked_lr, lr_factor, out_of_memory  # noqa: F401
 from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
 from .budget import check_trainable
 from .threads import ThreadTuner
 
 PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
-
-
-@dataclass(frozen=True)
-class Progress:
-    step: int
-    epoch: float  # fractional epochs completed
-    epochs: int  # planned
-    recon: float  # mean over the steps since the previous Progress, nats per image
-    kl: float
-    neg_elbo: float
-    kl_weight: float  # schedule weight (0..1), before beta
-    beta: float
-    lr: float
-    samples_per_s: float
-    elapsed: float  # seconds spent training, pauses excluded
-    eta: float  # seconds to the planned end at the current rate
-    threads: int = 0  # CPU threads training uses now (see core/threads.py); 0 on a GPU
-
-
-@dataclass(frozen=True)
-class Validation:
-    epoch: int
-    step: int
-    recon: float
-    kl: float
-    neg_elbo: float
-    train_recon: float  # mean over the epoch
-    train_kl: float
-    kl_per_dim: tuple[float, ...]
-    best_epoch: int = 0  # the epoch whose weights scored the lowest held-out -ELBO so far
-    best_neg_elbo: float = math.inf
-    neg_iwae: float | None = None  # held-out -IWAE-k bound, with the IWAE objective
-    likelihood: str = "bernoulli"  # what the figures are measured against (see config.likelihood_label)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    step: int
-    epoch: float
-    model_config: ModelConfig
-    state: dict  # name -> CPU tensor, a private copy
-    probe_mu: np.ndarray  # (P, D) posterior means of the probe set
-    probe_index: np.ndarray  # (P,) indices of the probe images in the held-out split
-    probe_labels: np.ndarray  # (P,)
-    kl_per_dim: np.ndarray  # (D,) from the latest validation
-
-    def build_model(self) -> VAE:
-        model = build_model(self.model_config)
-        model.load_state_dict(self.state)
-        return model.eval()
-
-
-@dataclass(frozen=True)
-class Finished:
-    reason: str  # "completed" or "stopped"
-    step: int
-    epoch: float
-
-
-Message = Union[Progress, Validation, Snapshot, Finished]
-
-
-def checked_beta(beta: float) -> float:
-    """A β that may be applied mid-run, or a ConfigError."""
-    if not (math.isfinite(beta) and beta >= 0):
-        raise ConfigError(f"beta must be a number >= 0 (got {beta})")
-    return float(beta)
-
-
-def checked_lr(lr: float) -> float:
-    """A learning rate that may be applied mid-run, or a ConfigError."""
-    if not (math.isfinite(lr) and lr > 0):
-        raise ConfigError(f"learning rate must be a positive number (got {lr})")
-    return float(lr)
-
-
-def _out_of_memory(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)) or "out of memory" in text or "can't allocate memory" in text
-
-
-def lr_factor(schedule: str, progress: float, warmup: float = 0.05) -> float:
-    """The learning rate's multiplier at ``progress`` (0..1) of the planned steps.
-
-    cosine: linear warm-up over the first ``warmup`` of the run, then half a cosine down to 0,
-    so the last epochs take small steps and settle (Loshchilov & Hutter 2017).
-    onecycle: Smith & Topin's schedule as torch's OneCycleLR draws it: cosine up from 1/25
-    over the first 30%, then cosine down to 1/25 of that again divided by 10^4.
-    """
-    p = min(max(progress, 0.0), 1.0)
-    if schedule == "constant":
-        return 1.0
-    if schedule == "cosine":
-        if p < warmup:
-            return max(p / warmup, 1e-3)
-        return 0.5 * (1.0 + math.cos(math.pi * (p - warmup) / (1.0 - warmup)))
-    if schedule == "onecycle":
-        start, end, peak_at = 1 / 25, 1 / 25 / 1e4, 0.3
-        if p < peak_at:
-            return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * p / peak_at))
-        return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * (p - peak_at) / (1 - peak_at)))
-    raise ValueError(f"unknown LR schedule {schedule!r}")
 
 
 def probe_index(n: int, size: int) -> torch.Tensor:
@@ -499,7 +398,7 @@ class Trainer:
         except Exception as exc:
             # whatever broke a step, the weights and Adam's moments go back to the last good point
             self._restore_good()
-            if not isinstance(exc, TrainingError) and _out_of_memory(exc):
+            if not isinstance(exc, TrainingError) and out_of_memory(exc):
                 raise TrainingError(
                     f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
                     f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
