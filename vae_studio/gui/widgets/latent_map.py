@@ -346,7 +346,7 @@ def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None
     """``item.setData(x=x, y=y)`` for a scatter whose points only move.
 
     setData rebuilds the record array and looks every point's style up again, a Python loop
-    over the points (about 10 ms for 5,000). When the count is unchanged the styles are too, so
+    over the points. When the count is unchanged the styles are too, so
     only the coordinates are written, followed by the same invalidation setData performs.
     """
     data = item.data
