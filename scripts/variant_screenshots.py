@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", type=Path, help="folder for the PNG files")
     p.add_argument("--epochs", type=int, default=20, help="epochs per model")
-    p.add_argument("--size", default="1500x950")
+    p.add_argument("--size", default="1280x800")
     p.add_argument("--iwae-samples", type=int, default=50)
     args = p.parse_args(argv)
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
         loop.exec()
 
     def train(**changes) -> None:
-        c.set_settings(c.settings().replace(epochs=args.epochs, batch_size=64, hidden=(512, 256), lr=1e-3, **changes))
+        c.set_settings(c.settings().replace(epochs=args.epochs, **changes))
         c.train_button.click()
         wait_until(lambda: window.session.state.settled, 300_000)
         if window.session.current.finish_reason != "completed":

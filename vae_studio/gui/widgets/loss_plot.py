@@ -67,11 +67,13 @@ class LossPlot(QWidget):
         layout.addLayout(header)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setToolTip(
+        self._tip = (
             "Losses in nats per image (sum over pixels, mean over the batch): −ELBO = reconstruction + KL.\n"
             "Divide by (pixels × ln 2) for bits per dimension; for 28×28 images, 100 nats ≈ 0.184 bits/dim.\n"
-            "Faint lines: every progress report; solid: smoothed; circles: held-out set after each epoch."
+            "Faint lines: every progress report; solid: smoothed; circles: held-out set after each epoch; "
+            "star: the best held-out epoch."
         )
+        self.graphics.setToolTip(self._tip)
         layout.addWidget(self.graphics, 1)
 
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
@@ -81,7 +83,7 @@ class LossPlot(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush())
-        self.legend.setColumnCount(3)  # two short rows stay above the curves once the loss has dropped
+        self.legend.setColumnCount(4)  # two short rows stay above the curves once the loss has dropped
 
         self.raw: dict[str, pg.PlotDataItem] = {}
         self.smooth: dict[str, pg.PlotDataItem] = {}
@@ -110,7 +112,7 @@ class LossPlot(QWidget):
         self.weight_plot.setMouseEnabled(y=False)
         add_grid(self.weight_plot)
         self.weight_plot.setXLink(self.plot)
-        self.weight_plot.setMaximumHeight(110)
+        self.weight_plot.setMaximumHeight(80)  # the losses keep most of the height
         self.weight_plot.getAxis("left").setWidth(self.plot.getAxis("left").width())
         self.weight_curve = self.weight_plot.plot(pen=pg.mkPen(COLORS["kl_weight"], width=2))
         self.set_weight_visible(False)
@@ -181,7 +183,8 @@ class LossPlot(QWidget):
     def set_likelihood(self, label: str) -> None:
         """Which likelihood the nats are measured against: figures compare only under the same one."""
         self._likelihood = label
-        self.plot.setLabel("left", f"loss ({label.replace('-', ' ')})", units="nats / image")
+        self.graphics.setToolTip(self._tip + f"\nLikelihood: {label.replace('-', ' ')}; nats compare only between runs "
+                                 "with the same likelihood.")
 
     @property
     def best_epoch(self) -> int | None:
