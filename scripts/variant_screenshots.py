@@ -30,7 +30,7 @@ def main(argv=None) -> int:
 
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from vae_studio.gui.app import dispose
+    from vae_studio.gui.launch import dispose
     from instruments.smoke import wait_until
     from window_screenshot import offscreen_window
 

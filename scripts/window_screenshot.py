@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from vae_studio.gui.app import dispose
+    from vae_studio.gui.launch import dispose
 
     app, window = offscreen_window(args.size)
     s = window.controls.settings()

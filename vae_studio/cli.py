@@ -192,7 +192,7 @@ def _one_line(text: str) -> str:
 
 def _gui() -> int:
     try:
-        from .gui.app import run_app
+        from .gui.launch import run_app
     except ImportError as exc:
         if not any(q in f"{exc.name} {exc}" for q in ("PySide", "Qt", "pyqtgraph", "superqt")):
             raise  # PyTorch or NumPy: main's handler names it

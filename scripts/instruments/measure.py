@@ -49,7 +49,8 @@ def measure_window(settings: RunSettings, torch_threads: int | None = None, time
 
     ``hover``: meanwhile move the mouse over the latent map at 60 Hz, as a person exploring it
     during training does (each move asks for a live preview decode)."""
-    from vae_studio.gui.app import MainWindow, dispose
+    from vae_studio.gui.app import MainWindow
+    from vae_studio.gui.launch import dispose
 
     app = QApplication.instance() or QApplication([])
     tmp = QTemporaryDir()  # the person's own settings are never read or written

@@ -20,7 +20,8 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from vae_studio.gui.app import MainWindow, dispose
+from vae_studio.gui.app import MainWindow
+from vae_studio.gui.launch import dispose
 from vae_studio.core.settings import RunSettings
 from vae_studio.gui.style import apply_theme
 

@@ -1,5 +1,6 @@
 """The desktop window: PySide6 + pyqtgraph views over the core engine (reached via ``session``)."""
 
-from .app import MainWindow, run_app
+from .app import MainWindow
+from .launch import dispose, run_app
 
-__all__ = ["MainWindow", "run_app"]
+__all__ = ["MainWindow", "dispose", "run_app"]

@@ -6,14 +6,11 @@ applications can embed it; ``run_app()`` is what ``vae-studio`` with no argument
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -33,7 +30,7 @@ from .persistence import restore_window, save_window
 from .help import GUIDE, HelpDialog, shortcuts_html
 from .run_record import RunRecord, RunState
 from .session import Session
-from .style import app_icon, apply_theme, configure_plots
+from .style import app_icon, configure_plots
 from .training_job import device_summary
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
@@ -452,31 +449,3 @@ def _device_text(device: str, threads: int | None) -> str:
     if threads and device.upper().startswith("CPU"):
         return f"CPU, {threads} thread{'s' if threads != 1 else ''}"
     return device
-
-
-def run_app(argv: list[str] | None = None) -> int:
-    """Open the window and run the event loop until it closes; the process exit status."""
-    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName(APPLICATION)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("vae-studio")
-    app.setWindowIcon(app_icon())
-    apply_theme(app)
-    window = MainWindow()
-    window.show()
-    status = app.exec()
-    dispose(window)
-    return status
-
-
-def dispose(window: QWidget) -> None:
-    """Delete a window's C++ objects now, while the QApplication still exists.
-
-    Left to interpreter shutdown, a pyqtgraph view inside a parent widget may be destroyed after
-    the application object and crash the process on exit.
-    """
-    if shiboken6.isValid(window):
-        window.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
