@@ -53,14 +53,12 @@ TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128,
 
 
 def new_defaults() -> tuple[ModelConfig, TrainConfig]:
-    """What ``vae-studio train`` builds from its defaults."""
+    """What ``vae-studio train`` builds from its defaults (the settings schema's, as the CLI reads them)."""
     from vae_studio.cli import build_parser
+    from vae_studio.core.settings import from_cli
 
-    a = build_parser().parse_args(["train"])
-    model = ModelConfig(arch=a.arch, hidden=a.hidden, likelihood=a.likelihood)
-    train = TrainConfig(epochs=a.epochs or auto_epochs(4500), batch_size=a.batch_size, lr=a.lr, augment=a.augment, lr_schedule=a.lr_schedule,
-                        weight_decay=a.weight_decay, objective=a.objective, iwae_k=a.iwae_k, device="cpu")
-    return model, train
+    s = from_cli(vars(build_parser().parse_args(["train", "--device", "cpu"])))
+    return s.model_config(), s.train_config().replace(epochs=auto_epochs(4500))
 
 
 def train(model_cfg: ModelConfig, train_cfg: TrainConfig, ds: Dataset, keep: str) -> tuple[Trainer, float]:

@@ -136,3 +136,16 @@ def test_saving_where_the_folder_refuses_writes_is_a_clear_error(trained, saved,
     with pytest.raises(CheckpointError, match="cannot save to .*Permission denied"):
         save_checkpoint(saved, make_bundle(trained))
     assert saved.read_bytes() == before
+
+
+def test_random_bytes_of_every_kind_are_a_corrupt_file(tmp_path):
+    """torch's safe unpickler meets random bytes with many exception types; each is one message."""
+    import random
+
+    rng = random.Random(0)
+    for i in range(200):
+        path = tmp_path / f"noise{i}.pt"
+        head = rng.choice([b"", b"\x80\x02", b"PK\x03\x04", b"\x80\x04\x95"])
+        path.write_bytes(head + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))))
+        with pytest.raises(CheckpointError, match="corrupt or truncated|not a VAE Studio run|refused"):
+            load_checkpoint(path)

@@ -15,7 +15,6 @@ import math
 import os
 import pickle
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +132,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"{path} was refused: it holds objects other than weights and settings, which could run code "
             f"when loaded (it refers to {found.group(1)}). VAE Studio opens only plain run files."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, OSError, AttributeError, TypeError) as exc:
+    except MemoryError:
+        raise CheckpointError(f"{path} is too large to open in the memory this machine has free") from None
+    except Exception as exc:  # noqa: BLE001 - random bytes reach the unpickler's every corner (IndexError, ...)
         raise CheckpointError(f"{path} is corrupt or truncated and cannot be read ({_short(exc)})") from None
     return validate_bundle(bundle, path)
 
