@@ -229,6 +229,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads for every run (default 1)")
     p.add_argument("--data-dir", type=Path, default=HERE.parent.parent / "shared" / "data", help="folder holding FashionMNIST/raw")
     p.add_argument("--skip", default="", help="comma-separated targets to skip (1-5)")
+    p.add_argument("--beta-latents", default="10,20", help="latent sizes of the beta comparison (default 10,20)")
     p.add_argument("--json-out", type=Path)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -290,18 +291,20 @@ def main(argv=None) -> int:
             f"target >= 90% every class; classifier {out['classifier_test_accuracy']:.1%} on held-out", min(np_) >= 0.9)
 
     if "4" not in skip:
-        au = {}
-        for who, mc, tc, keep in (("tutorial", tut_model, tut_train, "last"), ("new", model_cfg, train_cfg, "best")):
-            for beta in (1.0, 4.0):
-                t, _ = train(replace(mc, variant="vanilla" if beta == 1 else "beta", latent_dim=10),
-                             replace(tc, beta=beta), ds, keep=keep)
-                r = evaluate(t.model, ds.test, "cpu")
-                au[f"{who}_{beta:g}"] = {"active_units": r.active_units, "kl": r.kl}
-        out["beta_active_units"] = au
-        row("4. active units (KL), beta 1 vs 4 (latent 10)",
-            f"{au['tutorial_1']['active_units']} ({au['tutorial_1']['kl']:.1f}) vs {au['tutorial_4']['active_units']} ({au['tutorial_4']['kl']:.1f})",
-            f"{au['new_1']['active_units']} ({au['new_1']['kl']:.1f}) vs {au['new_4']['active_units']} ({au['new_4']['kl']:.1f})",
-            "target: fewer at beta 4", au["new_4"]["active_units"] < au["new_1"]["active_units"])
+        out["beta_active_units"] = {}
+        for latent in (int(v) for v in args.beta_latents.split(",")):
+            au = {}
+            for who, mc, tc, keep in (("tutorial", tut_model, tut_train, "last"), ("new", model_cfg, train_cfg, "best")):
+                for beta in (1.0, 4.0):
+                    t, _ = train(replace(mc, variant="vanilla" if beta == 1 else "beta", latent_dim=latent),
+                                 replace(tc, beta=beta), ds, keep=keep)
+                    r = evaluate(t.model, ds.test, "cpu")
+                    au[f"{who}_{beta:g}"] = {"active_units": r.active_units, "kl": r.kl}
+            out["beta_active_units"][str(latent)] = au
+            row(f"4. active units (KL), beta 1 vs 4 (latent {latent})",
+                f"{au['tutorial_1']['active_units']} ({au['tutorial_1']['kl']:.1f}) vs {au['tutorial_4']['active_units']} ({au['tutorial_4']['kl']:.1f})",
+                f"{au['new_1']['active_units']} ({au['new_1']['kl']:.1f}) vs {au['new_4']['active_units']} ({au['new_4']['kl']:.1f})",
+                "target: fewer at beta 4", au["new_4"]["active_units"] < au["new_1"]["active_units"])
 
     if "sampler" not in skip and "1" not in skip:
         # which sampler gives the better unconditional samples, on target 1's latent-20 model
