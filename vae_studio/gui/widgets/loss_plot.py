@@ -83,7 +83,7 @@ class LossPlot(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=legend_brush())
-        self.legend.setColumnCount(4)  # two short rows stay above the curves once the loss has dropped
+        self.legend.setColumnCount(3)  # short rows stay above the curves once the loss has dropped
 
         self.raw: dict[str, pg.PlotDataItem] = {}
         self.smooth: dict[str, pg.PlotDataItem] = {}
@@ -100,7 +100,7 @@ class LossPlot(QWidget):
 
         # the epoch whose weights scored best on the held-out set: what `vae-studio train` keeps
         self.best = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(COLORS["neg_elbo"]),
-                                       pen=pg.mkPen("w", width=1), name="best epoch (held out)")
+                                       pen=pg.mkPen("w", width=1), name="best epoch")
         self.plot.addItem(self.best)  # named: the legend lists it
         self._best_epoch: int | None = None
         self._likelihood = "bernoulli"
