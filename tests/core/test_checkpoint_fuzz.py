@@ -6,7 +6,6 @@ import copy
 import io
 import math
 import resource
-import time
 
 import pytest
 import torch
@@ -139,8 +138,7 @@ def test_a_small_file_declaring_a_huge_model_is_refused_at_once(base_bundle, tmp
     torch.save(bundle, path)
     assert path.stat().st_size < 1_000_000
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
     with pytest.raises(CheckpointError, match="do not fit the model"):
         load_checkpoint(path)
-    assert time.perf_counter() - t0 < 5.0  # a failure bound: it used to take 16 s and 4.2 GB
+    # it used to build the 4.2 GB model first (16 s); memory, unlike time, does not depend on the load
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB: no 4 GB model was built

@@ -1,12 +1,9 @@
 """What the latent explorer shows, as one plain object its views observe.
 
-The window hands this state snapshots and the held-out images behind them; the map, the sliders,
-the decode, draw and generate pages are views of it. A view changes the state through its
-methods and hears about every change through :meth:`ExplorerState.subscribe`, so no view
-needs to know another. Nothing here imports Qt: the same state can drive a notebook.
-
-Observers are called with a frozenset of the kinds of change (the ``CHANGE_*`` names below)
-after each call that changed something, once per call however many things it changed.
+The window hands it snapshots and the held-out images behind them; the map, sliders and the
+decode, draw and generate pages are views of it, changing it through its methods and told of every
+change by :meth:`ExplorerState.subscribe` (once per call, with a frozenset of the kinds of change
+named below), so no view needs to know another. No Qt here: the same state can drive a notebook.
 """
 
 from __future__ import annotations

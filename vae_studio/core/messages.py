@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
+import torch
 
 from .config import ModelConfig
 from .models import VAE, build_model
@@ -70,3 +71,11 @@ class Finished:
 
 
 Message = Union[Progress, Validation, Snapshot, Finished]
+
+
+PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
+
+
+def probe_index(n: int, size: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(PROBE_SEED)
+    return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values

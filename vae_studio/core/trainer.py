@@ -10,7 +10,7 @@ per step, so a GPU is never stalled waiting for Python. The same read is where n
 losses are caught; the weights saved at the previous good read are then restored.
 
 Other threads control a run only through ``pause``/``resume``/``stop`` (flags checked between
-steps) and ``set_beta``/``set_lr`` (applied at the next step boundary).
+steps) and ``set_beta`` (applied at the next step boundary). The messages are in ``messages.py``.
 """
 
 from __future__ import annotations
@@ -32,20 +32,12 @@ from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo, iwae_nll
 from .fused_adam import FusedAdamStep
 from .history import History
-from .messages import Finished, Message, Progress, Snapshot, Validation  # noqa: F401 - the trainer's messages
-from .schedules import checked_beta, checked_lr, lr_factor, out_of_memory  # noqa: F401
+from .messages import Finished, Message, Progress, Snapshot, Validation, probe_index  # noqa: F401 - also imported from here
+from .schedules import checked_beta, checked_lr, lr_factor, out_of_memory
 from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
 from .budget import check_trainable
 from .threads import ThreadTuner
-
-PROBE_SEED = 1234  # fixed so every run of a dataset shows the same held-out points on the map
-
-
-def probe_index(n: int, size: int) -> torch.Tensor:
-    g = torch.Generator().manual_seed(PROBE_SEED)
-    return torch.sort(torch.randperm(n, generator=g)[: min(n, size)]).values
-
 
 class Trainer:
     def __init__(

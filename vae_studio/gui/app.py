@@ -1,8 +1,5 @@
-"""The main window and the application entry point.
-
-``MainWindow()`` builds the whole window without starting an event loop, so tests and host
-applications can embed it; ``run_app()`` is what ``vae-studio`` with no arguments calls.
-"""
+"""The main window: built from its parts without an event loop (``launch.run_app`` runs one), so
+tests and host applications can embed it; it shows the session's current run."""
 
 from __future__ import annotations
 
