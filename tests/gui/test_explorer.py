@@ -9,19 +9,15 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
+from vae_studio.core import ModelConfig, Snapshot, load_dataset
 from vae_studio.core import decoding
 from vae_studio.gui.widgets.explorer import LatentExplorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from instruments.explorer_measure import measure_explorer  # noqa: E402
+from window_helpers import final_snapshot  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 5000
-
-
-def _final_snapshot(model_cfg, epochs, data):
-    trainer = Trainer(model_cfg, TrainConfig(epochs=epochs, batch_size=128, lr=3e-3, device="cpu", seed=0), data)
-    return [m for m in trainer.run() if isinstance(m, Snapshot)][-1]
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +28,13 @@ def data():
 @pytest.fixture(scope="module")
 def snap2(data):
     """A small vanilla VAE with a 2-D latent space, trained a few epochs."""
-    return _final_snapshot(ModelConfig(latent_dim=2, hidden=(64,)), 3, data)
+    return final_snapshot(ModelConfig(latent_dim=2, hidden=(64,)), 3, data)
 
 
 @pytest.fixture(scope="module")
 def snap4(data):
     """A conditional VAE with a 4-D latent space, for the PCA view and class labels."""
-    return _final_snapshot(ModelConfig(variant="conditional", latent_dim=4, hidden=(32,)), 1, data)
+    return final_snapshot(ModelConfig(variant="conditional", latent_dim=4, hidden=(32,)), 1, data)
 
 
 @pytest.fixture

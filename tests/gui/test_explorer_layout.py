@@ -10,19 +10,15 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from vae_studio.core import ModelConfig, Snapshot, TrainConfig, Trainer, load_dataset
+from vae_studio.core import ModelConfig, load_dataset
 from vae_studio.gui.widgets.explorer import LatentExplorer
 from vae_studio.gui.widgets.explorer.grid_view import GridView
+from window_helpers import final_snapshot  # noqa: E402 - tests/gui is on the path
 
 # the explorer's size in a 1280 x 800 main window, measured there (controls on the left, loss
 # plots below)
 EXPLORER_IN_1280x800 = (960, 452)
 WAIT_MS = 5000
-
-
-def _final_snapshot(model_cfg, epochs, data):
-    trainer = Trainer(model_cfg, TrainConfig(epochs=epochs, batch_size=128, lr=3e-3, device="cpu", seed=0), data)
-    return [m for m in trainer.run() if isinstance(m, Snapshot)][-1]
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +28,17 @@ def data():
 
 @pytest.fixture(scope="module")
 def snap2(data):
-    return _final_snapshot(ModelConfig(latent_dim=2, hidden=(64,)), 2, data)
+    return final_snapshot(ModelConfig(latent_dim=2, hidden=(64,)), 2, data)
 
 
 @pytest.fixture(scope="module")
 def snap10(data):
-    return _final_snapshot(ModelConfig(latent_dim=10, hidden=(32,)), 1, data)
+    return final_snapshot(ModelConfig(latent_dim=10, hidden=(32,)), 1, data)
 
 
 @pytest.fixture(scope="module")
 def snap_cond(data):
-    return _final_snapshot(ModelConfig(variant="conditional", latent_dim=2, hidden=(32,)), 1, data)
+    return final_snapshot(ModelConfig(variant="conditional", latent_dim=2, hidden=(32,)), 1, data)
 
 
 @pytest.fixture

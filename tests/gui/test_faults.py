@@ -6,24 +6,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vae_studio.gui.run_record import SETTLED
 import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.core.checkpoint import SCHEMA_VERSION
 from vae_studio.core.idx import write_idx
 from vae_studio.gui.session import RunState
+from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 30_000
 
 
 def click(qtbot, button):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        click(qtbot, w.controls.train_button)
 
 
 def expect_error(qtbot, w, action, *needles):

@@ -7,16 +7,10 @@ import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.gui import MainWindow
-from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.session import RunState
+from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 30_000
-
-
-def train_to_end(qtbot, window):
-    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        qtbot.mouseClick(window.controls.train_button, Qt.MouseButton.LeftButton)
-    window.redraw()
 
 
 def test_save_then_open_restores_curves_and_weights_and_continues(qtbot, make_window, fast, tmp_path):

@@ -10,14 +10,10 @@ from PySide6.QtCore import QSettings, Qt
 from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.settings import SCHEMA
 from vae_studio.gui import MainWindow
-from vae_studio.gui.run_record import SETTLED, RunState
+from vae_studio.gui.run_record import RunState
+from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 30_000
-
-
-def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
 
 
 def test_a_runtime_error_in_the_job_returns_the_window_to_idle_with_a_message(qtbot, make_window, fast, monkeypatch):

@@ -1,10 +1,9 @@
 """The window at 1280×800, a laptop screen: nothing clipped, nothing pushed wider by a run."""
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel
 
-from vae_studio.gui.run_record import SETTLED
+from window_helpers import train_to_end as train_and_wait  # noqa: E402
 
 WAIT_MS = 30_000
 SIZE = (1280, 800)
@@ -18,9 +17,7 @@ def shown_at_laptop_size(qtbot, make_window, settings):
 
 
 def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    w.redraw()
+    train_and_wait(qtbot, w)
     qtbot.wait(1)  # let the layouts take the new texts
 
 

@@ -6,14 +6,9 @@ from PySide6.QtCore import Qt
 
 from vae_studio.gui.run_record import SETTLED, RunState
 from vae_studio.gui.widgets.status_bar import EtaEstimate
+from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 30_000
-
-
-def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    w.redraw()
 
 
 def test_readouts_follow_the_run_shown_open_load_back_and_stop(qtbot, make_window, fast, tmp_path):

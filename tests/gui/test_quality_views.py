@@ -1,17 +1,10 @@
 """The model-quality parts of the window: best epoch, the likelihood named, samplers and density."""
 
 import numpy as np
-from PySide6.QtCore import Qt
 
-from vae_studio.gui.run_record import SETTLED
+from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
 
 WAIT_MS = 60_000
-
-
-def train_to_end(qtbot, w):
-    with qtbot.waitSignal(w.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
-    w.redraw()
 
 
 def test_best_epoch_is_marked_and_the_likelihood_named(qtbot, make_window, fast):

@@ -11,6 +11,7 @@ from vae_studio.core.trainer import Snapshot
 from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.widgets.smoothing import Smoother
 from vae_studio.gui.session import RunState
+from window_helpers import train_to_end as train_and_wait  # noqa: E402
 
 WAIT_MS = 30_000
 
@@ -26,10 +27,8 @@ def pick_variant(qtbot, window, variant):
 
 
 def train_to_end(qtbot, window):
-    with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s in SETTLED):
-        click(qtbot, window.controls.train_button)
+    train_and_wait(qtbot, window)
     assert window.session.current.finish_reason == "completed"
-    window.redraw()
 
 
 def test_vanilla_panel_trains_with_a_cyclical_schedule_and_shows_kl_per_dim(qtbot, make_window, fast):
