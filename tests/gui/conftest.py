@@ -16,6 +16,14 @@ from vae_studio.gui.session import RunSettings, Session  # noqa: E402
 FAST = RunSettings(dataset="digits", hidden=(32,), latent_dim=2, epochs=3, batch_size=128, lr=2e-3, seed=0, device="cpu")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gc_on_the_gui_thread(qapp):
+    """As the window does: cyclic garbage with Qt objects in it is collected on the GUI thread only."""
+    from vae_studio.gui.gc_on_gui_thread import collect_on_gui_thread
+
+    collect_on_gui_thread()
+
+
 @pytest.fixture
 def fast():
     return FAST

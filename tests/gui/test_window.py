@@ -116,3 +116,16 @@ def test_training_menu_shares_the_panel_actions(qtbot, make_window, fast):
     train.trigger()
     qtbot.waitUntil(lambda: w.session.state.settled, timeout=WAIT_MS)
     assert train.text() == "Continue" and w.controls.train_button.text() == "Continue"
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
+    """A worker thread that allocates must never be the one that destroys a closed window's Qt objects."""
+    import gc
+
+    assert not gc.isenabled()  # automatic collection (in any thread) is off ...
+    before = gc.get_count()[0]
+    junk = [[] for _ in range(5000)]
+    for a in junk:
+        a.append(a)  # cycles only a collection frees
+    del junk
+    qtbot.waitUntil(lambda: gc.get_count()[0] < before + 1000, timeout=10_000)  # ... a GUI-thread timer collects

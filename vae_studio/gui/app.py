@@ -23,6 +23,7 @@ from ..core.config import likelihood_label
 from ..core.history import History
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
+from .gc_on_gui_thread import collect_on_gui_thread
 from .persistence import restore_window, save_window
 from .help import GUIDE, HelpDialog, shortcuts_html
 from .run_record import RunRecord, RunState
@@ -54,6 +55,7 @@ JOIN_TIMEOUT_S = 5.0
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, session: Session | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        collect_on_gui_thread()  # worker threads must never be the ones that destroy Qt objects
         self.setWindowTitle("VAE Studio")
         self.setWindowIcon(app_icon())
         self.settings_store = settings or QSettings(
