@@ -26,6 +26,8 @@ MAX_SEED = 2**63 - 1  # what TrainConfig and torch.Generator.manual_seed accept
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1_000_000
 MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
+# modules under vae_studio/ that define add_commands(subparsers): one per family of commands
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,7 +108,7 @@ def _add_data_args(p: argparse.ArgumentParser, default: str | None) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vae-studio", description="Train, watch and explore variational autoencoders. Without a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model headless and write a checkpoint")
     from .core.settings import SCHEMA
@@ -138,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--temperature", type=_number(float, "--temperature", 0, 100, lo_open=True), default=1.0, metavar="T", help="scales the spread of the draws (default 1)")
     _add_setting(s, "seed", default=0)
     _add_setting(s, "device", default="cpu")
+    t.set_defaults(run=_train)
+    e.set_defaults(run=_evaluate)
+    s.set_defaults(run=_sample)
+    # further commands live in their own modules; each adds its parsers with set_defaults(run=...)
+    import importlib
+
+    for name in EXTRA_COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").add_commands(sub)
+    sub.metavar = "{" + ",".join(sub.choices) + "}"
     return parser
 
 
@@ -150,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return _gui()
-        return {"train": _train, "evaluate": _evaluate, "sample": _sample}[args.command](args)
+        return args.run(args)
     except KeyboardInterrupt:
         print("vae-studio: interrupted", file=sys.stderr)
         return 130
