@@ -282,8 +282,7 @@ class ExplorerState:
                 ch.add(PROBES)
 
     def set_probe_images(self, images: np.ndarray | None) -> None:
-        """The probe images themselves, (P, H, W) or (P, C, H, W), uint8 or float in [0, 1], row i
-        behind point i."""
+        """The probe images, (P, H, W) or (P, C, H, W), uint8 or float in [0, 1], row i behind point i."""
         with self._changes() as ch:
             self.probe_split = None
             self._probe_images = None if images is None else _decoder_layout(np.asarray(images))
@@ -452,8 +451,7 @@ class ExplorerState:
         ch.add(DRAWN)
 
 
-def _decoder_layout(images: np.ndarray) -> np.ndarray:
-    """(P, H, W) for grey images, (P, C, H, W) for colour: the layout decoded images come in."""
+def _decoder_layout(images: np.ndarray) -> np.ndarray:  # grey (P, H, W), colour (P, C, H, W): as decoded
     return images[:, 0] if images.ndim == 4 and images.shape[1] == 1 else images
 
 
