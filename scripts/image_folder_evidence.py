@@ -5,8 +5,8 @@
 
 Writes folders of generated shapes (scripts/make_shapes.py) to a temporary folder: small PNGs
 (32 to 96 px) and larger JPEGs (160 to 400 px, a camera's pictures scaled down), and times
-``load_dataset`` on each at 32 and 64 px, beside the same decoding done one file after another
-(what the thread pool saves). Then trains the MLP on the PNG folder with ``vae-studio train``
+``load_dataset`` on each at 32 and 64 px with its thread pool and with one thread, in
+alternating rounds (what the pool saves). Then trains the MLP on the PNG folder with ``vae-studio train``
 and prints its throughput and held-out -ELBO, beside the same settings on the built-in digits.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import os
 import subprocess
 import sys
@@ -27,22 +28,24 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def timed_load(folder: Path, size: int) -> tuple[float, int]:
-    from vae_studio.core import load_dataset
+def timed_load(folder: Path, size: int, threads: int) -> tuple[float, int]:
+    from vae_studio.core import image_folder, load_dataset
 
+    image_folder.MAX_THREADS = threads
     t0 = time.perf_counter()
     ds = load_dataset(str(folder), image_size=size)
     return time.perf_counter() - t0, len(ds.train) + len(ds.test)
 
 
-def serial_decode(folder: Path, size: int) -> float:
-    from vae_studio.core.image_folder import _decode, _scan
-
-    paths = [p for p, _, _ in _scan(folder).files]
-    t0 = time.perf_counter()
-    for p in paths:
-        _decode(p, size, 3)
-    return time.perf_counter() - t0
+def load_times(folder: Path, size: int, rounds: int) -> tuple[float, float, int]:
+    """Median seconds with the thread pool and with one thread, in alternating rounds (the
+    machine's speed drifts, and both should meet the same drift)."""
+    pool, one = [], []
+    for r in range(rounds):
+        for threads, out in ((8, pool), (1, one)) if r % 2 == 0 else ((1, one), (8, pool)):
+            seconds, n = timed_load(folder, size, threads)
+            out.append(seconds)
+    return statistics.median(pool), statistics.median(one), n
 
 
 def train(dataset: str, epochs: int, out: Path) -> dict:
@@ -57,6 +60,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-class", type=int, default=1000, help="pictures per shape (5 shapes)")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3, help="loads of each folder and size, each way (median shown)")
     args = p.parse_args(argv)
     from make_shapes import make_shapes
 
@@ -66,13 +70,12 @@ def main(argv=None) -> int:
         for folder, fmt, lo, hi in sets.values():
             make_shapes(folder, args.per_class, fmt, min_side=lo, max_side=hi)
         print(f"{os.cpu_count()} CPUs; {5 * args.per_class:,} pictures per folder\n")
-        print("| folder | size | load_dataset (thread pool) | images/s | decoding one by one |")
+        print(f"| folder | size | load_dataset, thread pool (median of {args.rounds}) | images/s | with one thread |")
         print("|---|---|---|---|---|")
         for name, (folder, *_rest) in sets.items():
             for size in (32, 64):
-                seconds, n = timed_load(folder, size)
-                serial = serial_decode(folder, size)
-                print(f"| {name} | {size} | {seconds:.2f} s | {n / seconds:,.0f} | {serial:.2f} s |")
+                pool, one, n = load_times(folder, size, args.rounds)
+                print(f"| {name} | {size} | {pool:.2f} s | {n / pool:,.0f} | {one:.2f} s |")
         print()
         colour = train(str(sets["PNG, 32-96 px"][0]), args.epochs, tmp / "c.pt")
         digits = train("digits", args.epochs, tmp / "d.pt")

@@ -2,6 +2,7 @@
 the explorer and its grids, the draw pad set aside; a flat folder trains unlabelled."""
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from image_folders import CLASSES, make_image_folder  # noqa: E402 - tests/ is on the path
 from window_helpers import train_to_end  # noqa: E402 - tests/gui is on the path
@@ -68,3 +69,21 @@ def test_a_flat_folder_trains_unlabelled_and_refuses_the_conditional_variant(qtb
     ex = w.explorer
     qtbot.waitUntil(lambda: ex.state.model is not None, timeout=WAIT_MS)
     assert ex.map.legend.items == [] and ex.state.class_names == ()
+
+
+def test_a_conditional_colour_run_sweeps_labels_and_transfers_style_in_colour(qtbot, make_window, fast, tmp_path):
+    folder = make_image_folder(tmp_path / "shapes", per_class=40)
+    w = make_window(fast.replace(dataset=str(folder), epochs=1, variant="conditional"))
+    train_to_end(qtbot, w)
+    assert [w.controls.class_combo.itemText(i) for i in range(w.controls.class_combo.count())] == list(CLASSES)
+    g = w.explorer.generation
+    qtbot.mouseClick(w.controls.sweep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: g.label_sweep.images is not None, timeout=WAIT_MS)
+    assert g.label_sweep.images.shape == (3, 3, 32, 32)
+    qtbot.mouseClick(w.controls.transfer_button, Qt.MouseButton.LeftButton)
+    st = g.style_transfer
+    qtbot.waitUntil(lambda: st.images is not None, timeout=WAIT_MS)
+    assert st.images.shape == (st.rows.value() * 4, 3, 32, 32)  # the input picture, then the three classes
+    expected, _ = w.explorer.probe_examples([st.first.value() - 1])
+    np.testing.assert_allclose(st.images[0], expected[0])
+    assert st.view.image().shape[-1] == 3

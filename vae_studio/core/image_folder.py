@@ -31,6 +31,7 @@ HELD_OUT_FOLDERS = ("test", "val", "valid", "validation")
 GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
 SHOWN_SKIPPED = 3  # names in the note about skipped files
 PROGRESS_INTERVAL = 0.1  # seconds between progress reports
+MAX_THREADS = 8  # decoding threads, at most one per CPU
 
 Progress = Callable[[int, int], None]  # (images decoded, images in all)
 
@@ -74,9 +75,9 @@ def load_image_folder(folder: Path, image_size: int | None = None, channels: int
     total = len(paths) + len(scan.skipped)  # every file looked at, for the note
     if not paths:
         raise DataError(_no_images(folder, scan.skipped))
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        if channels is None:
-            channels = 3 if any(pool.map(_is_colour, paths)) else 1
+    if channels is None:  # headers only, and the first colour file settles it
+        channels = 3 if any(map(_is_colour, paths)) else 1
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
         size = image_size or default_size(channels)
         out = np.empty((len(paths), size, size, channels), dtype=np.uint8)
         keep = np.zeros(len(paths), dtype=bool)

@@ -4,7 +4,7 @@ Every source is brought to it the same way: centre-cropped to a square, resized 
 anti-aliasing, and turned grey (ITU-R 601 luma, as Pillow does) or colour (the grey level in
 all three channels). ``None`` for the size or the channels means "choose": the images' own
 channels, and for the size the source's own when it has one fixed square size (IDX files,
-torchvision sets), else 28 px for grey and 32 px for colour.
+torchvision sets); for a folder of pictures, 28 px for grey and 32 px for colour.
 """
 
 from __future__ import annotations

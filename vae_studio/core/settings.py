@@ -114,8 +114,8 @@ class RunSettings:
     image_size: str = setting(
         "auto", label="Image size", group="data", kind=str, choices=("auto", "28", "32", "64"), shapes_model=True,
         choice_labels={"auto": "Auto", "28": "28 × 28", "32": "32 × 32", "64": "64 × 64"},
-        help="The square size in pixels every image is centre-cropped and resized to. Auto: the dataset's own size "
-        "when all its images share one (MNIST 28, CIFAR-10 32), else 28 for grey and 32 for colour images.",
+        help="The square size in pixels every image is centre-cropped and resized to. Auto: a built-in set's or IDX "
+        "folder's own size (MNIST 28, CIFAR-10 32); for a folder of pictures 28 if grey, 32 if colour.",
     )
     channels: str = setting(
         "auto", label="Colour", group="data", kind=str, choices=("auto", "1", "3"), shapes_model=True,
