@@ -62,7 +62,7 @@ class _PILDigits(TorchDataset):
     """The embedded digits served the way torchvision's MNIST serves images: PIL + transform."""
 
     def __init__(self, split, transform):
-        self.images, self.labels, self.transform = split.images.numpy(), split.labels.tolist(), transform
+        self.images, self.labels, self.transform = split.images[:, 0].numpy(), split.labels.tolist(), transform
 
     def __len__(self):
         return len(self.labels)

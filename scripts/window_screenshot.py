@@ -2,6 +2,8 @@
 """Render the main window part-way through training, offscreen, for the README.
 
     python scripts/window_screenshot.py resources/screenshot-main.png
+    python scripts/make_shapes.py /tmp/shapes && python scripts/window_screenshot.py resources/screenshot-colour.png \
+        --dataset /tmp/shapes --epochs 30 --pause-at 12 --show prior
 
 Trains on the embedded digits inside a real MainWindow (its own worker thread, as a person
 would), pauses once the chosen epoch is reached, clicks a spot on the latent map, and saves
@@ -45,6 +47,9 @@ def main(argv=None) -> int:
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--size", default="1280x800")
     p.add_argument("--variant", default="vanilla")
+    p.add_argument("--dataset", help="a dataset name or folder (default: the built-in digits)")
+    p.add_argument("--show", choices=("decode", "prior"), default="decode",
+                   help="the explorer's page in the picture: the decoded point, or prior samples (Generate)")
     args = p.parse_args(argv)
 
     from PySide6.QtCore import QEventLoop, QTimer
@@ -54,7 +59,7 @@ def main(argv=None) -> int:
     app, window = offscreen_window(args.size)
     s = window.controls.settings()
     window.controls.set_settings(s.replace(epochs=args.epochs, latent_dim=args.latent_dim, variant=args.variant,
-                                           kl_schedule="linear", warmup_epochs=5.0))
+                                           kl_schedule="linear", warmup_epochs=5.0, dataset=args.dataset or s.dataset))
     window.show()
     loop = QEventLoop()
 
@@ -74,6 +79,10 @@ def main(argv=None) -> int:
     settle.exec()
     window.redraw()
     window.explorer.decode_at(0.5, -0.5)
+    if args.show == "prior":
+        g = window.explorer.generation
+        window.explorer.tabs.setCurrentWidget(g)
+        g.show_page(g.prior)
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))

@@ -99,7 +99,8 @@ def _add_setting(p: argparse.ArgumentParser, name: str, default=None, help_defau
 def _add_data_args(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--dataset", default=default, metavar="NAME|PATH",
-        help="digits (built in, the default), mnist, fashion-mnist, kmnist, or a folder of MNIST-format IDX files"
+        help="digits (built in, the default), mnist, fashion-mnist, kmnist, cifar10, or a folder of images (one "
+        "subfolder per class, or none) or of MNIST-format IDX files"
         + ("" if default else "; default: the dataset the checkpoint was trained on"),
     )
     p.add_argument("--data-dir", metavar="DIR", help="where torchvision datasets are kept and downloaded (default: a per-user cache folder)")
@@ -132,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="decode samples from the prior to a PNG grid or an .npy array")
     s.add_argument("checkpoint", type=Path, metavar="CKPT")
-    s.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png for an image grid, .npy for an (N, H, W) array in [0, 1]")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help=".png for an image grid, .npy for an array in [0, 1]: (N, H, W) grey or (N, 3, H, W) colour")
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
     s.add_argument("--label", type=_number(int, "--label", 0, 255), help="class to generate; required for conditional models")
     s.add_argument("--sampler", choices=("prior", "posterior"), default="posterior",
@@ -216,6 +218,59 @@ def _gui() -> int:
     return run_app()
 
 
+class _LoadLine:
+    """Progress while a folder of images decodes: a counter on a terminal, a line at the start
+    and one at the end otherwise (a log keeps two lines, not hundreds)."""
+
+    def __init__(self, stream, source: str):
+        self.stream, self.source = stream, source
+        self.tty = stream.isatty()
+        self.t0 = None
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if self.t0 is None:
+            self.t0, self.total = time.perf_counter(), total
+            if not self.tty:
+                self._out(f"reading {total:,} images from {self.source}\n")
+        if self.tty:
+            self._out(f"\r\x1b[Kreading images from {self.source}: {done:,} / {total:,}")
+
+    def close(self) -> None:
+        import time
+
+        if self.t0 is not None:
+            self._out(("\r\x1b[K" if self.tty else "") + f"read {self.total:,} images in {time.perf_counter() - self.t0:.1f} s\n")
+
+    def _out(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def load_data(source: str, data_dir=None, image_format=(None, None), image_shape=None):
+    """A dataset as the commands load it: progress on stderr while a folder of images decodes,
+    then its notes (files skipped). ``image_shape``: load it the way that model takes it."""
+    from .core.data import load_dataset, load_for_model
+
+    line = _LoadLine(sys.stderr, source)
+    try:
+        if image_shape is not None:
+            dataset = load_for_model(source, image_shape, data_dir, progress=line)
+        else:
+            size, channels = image_format
+            dataset = load_dataset(source, data_dir, image_size=size, channels=channels, progress=line)
+    finally:
+        line.close()
+    for note in dataset.notes:
+        print(f"vae-studio: note: {note}", file=sys.stderr)
+    return dataset
+
+
 def _train(args) -> int:
     from .cli_train import train
 
@@ -224,7 +279,7 @@ def _train(args) -> int:
 
 # -- evaluate ------------------------------------------------------------------------------------
 def _evaluate(args) -> int:
-    from .core import evaluate, load_checkpoint, load_dataset, resolve_device
+    from .core import evaluate, load_checkpoint, resolve_device
 
     from .core.data import BUILTIN_SOURCES
     from .core.errors import DataError
@@ -236,12 +291,8 @@ def _evaluate(args) -> int:
         relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
         raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
                         "(moved or deleted?); give its current location with --dataset")
-    dataset = load_dataset(source, args.data_dir)
     model = bundle["_model"].to(device)
-    if tuple(dataset.image_shape) != tuple(model.cfg.image_shape):
-        from .core.errors import DataError
-
-        raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {model.cfg.image_shape}")
+    dataset = load_data(source, args.data_dir, image_shape=model.cfg.image_shape)
     split = dataset.split(args.split)
     result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed,
                       binarize=bundle["train_config"].binarize)
@@ -298,10 +349,10 @@ def _sample(args) -> int:
     if args.sampler == "posterior":
         posterior = _stored_sampler(bundle, args.checkpoint)
         if posterior is None:  # a checkpoint from before samplers were stored: fit one now
-            from .core import load_dataset
             from .core.sampler import fit_posterior_sampler
 
-            posterior = fit_posterior_sampler(model, load_dataset(bundle["dataset"]).train, device, seed=args.seed)
+            dataset = load_data(bundle["dataset"], image_shape=cfg.image_shape)
+            posterior = fit_posterior_sampler(model, dataset.train, device, seed=args.seed)
     from .core.sampler import sample_codes
 
     codes = sample_codes(args.sampler, args.n, cfg.latent_dim, posterior=posterior, label=args.label,
@@ -312,8 +363,8 @@ def _sample(args) -> int:
     images = torch.cat([model.decode_mean(z[i : i + 4096], None if y is None else y[i : i + 4096]).cpu()
                         for i in range(0, args.n, 4096)])
     with atomic_write(args.out) as f:
-        if suffix == ".npy":
-            np.save(f, images[:, 0].numpy().astype(np.float32))
+        if suffix == ".npy":  # (N, H, W) grey, (N, 3, H, W) colour
+            np.save(f, (images[:, 0] if images.shape[1] == 1 else images).numpy().astype(np.float32))
         else:
             from torchvision.utils import save_image
 

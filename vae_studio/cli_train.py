@@ -92,12 +92,14 @@ _STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, a closed termin
 def train(args) -> int:
     import signal
 
-    from .core import Trainer, load_dataset, save_checkpoint
+    from .cli import load_data
+    from .core import Trainer, save_checkpoint
     from .core.atomic import check_writable
     from .core.checkpoint import select_weights
     from .core.config import auto_epochs
     from .core.settings import from_cli
     from .core.device import describe_device
+    from .core.image_format import describe as describe_format
     from .core.errors import VaeStudioError
     from .core.trainer import Validation
 
@@ -105,14 +107,15 @@ def train(args) -> int:
     train_cfg = settings.train_config()
     out = args.out or Path(f"vae-{settings.variant}.pt")
     check_writable(out, "--out")  # now, not after an hour of training
-    dataset = load_dataset(settings.dataset, args.data_dir)
+    dataset = load_data(settings.dataset, args.data_dir, settings.image_format())
     if args.epochs is None:  # about 400k images' worth: long enough to learn, short enough to wait for
         train_cfg = train_cfg.replace(epochs=auto_epochs(len(dataset.train)))
     model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
     trainer = Trainer(model_cfg, train_cfg, dataset)  # refuses a model too large for the free memory
     log = sys.stderr if args.json else sys.stdout
     print(
-        f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name}: "
+        f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name} "
+        f"({describe_format(dataset.image_shape)}{'' if dataset.labelled else ', unlabelled'}): "
         f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
         f"{', bf16' if trainer.bf16 else ''}; augmentation {trainer.augment}, {train_cfg.lr_schedule} learning rate, "
         f"{train_cfg.objective} objective, {trainer.likelihood} likelihood",

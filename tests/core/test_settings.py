@@ -74,9 +74,13 @@ def test_rules_between_settings_are_written_once():
 
 def test_checkpoint_configs_round_trip_through_settings():
     s = RunSettings(variant="beta", beta=3.0, capacity=12.0, latent_dim=5, hidden=(64, 32), kl_schedule="linear",
-                    warmup_epochs=2.0, epochs=7, seed=3)
+                    warmup_epochs=2.0, epochs=7, seed=3, image_size="28", channels="1")
     back = RunSettings.from_configs(s.model_config(), s.train_config(), s.dataset)
     assert back == s
+    # the image size and colour a model was built for come back as chosen, "auto" or not
+    colour = RunSettings.from_configs(s.model_config((3, 64, 64)), s.train_config(), "shapes")
+    assert (colour.image_size, colour.channels) == ("64", "3") and colour.image_format() == (64, 3)
+    assert RunSettings().image_format() == (None, None)
 
 
 def test_cli_args_give_back_the_same_settings():

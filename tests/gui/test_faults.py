@@ -91,7 +91,7 @@ def test_a_dataset_that_disappears_between_runs(qtbot, make_window, fast, tmp_pa
     for f in folder.iterdir():
         f.unlink()
     w.controls.set_settings(fast.replace(dataset=str(folder), epochs=1))
-    expect_error(qtbot, w, lambda: click(qtbot, w.controls.train_button), str(folder), "no MNIST-format IDX files")
+    expect_error(qtbot, w, lambda: click(qtbot, w.controls.train_button), str(folder), "holds no images")
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     still_works(qtbot, w, fast)
 

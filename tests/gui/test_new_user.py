@@ -91,7 +91,7 @@ def test_offline_download_error_speaks_to_a_window_user(qtbot, make_window, fast
     with qtbot.waitSignal(w.session.error, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(w.controls.train_button, Qt.MouseButton.LeftButton)
     text = blocker.args[0]
-    assert "Folder of IDX files" in text and "--data-dir" not in text and "--dataset" not in text
+    assert "Folder of images" in text and "--data-dir" not in text and "--dataset" not in text
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert not w.session.runs  # a failed start leaves no run behind ...
     w.controls.set_settings(fast.replace(epochs=1))

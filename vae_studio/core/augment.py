@@ -68,7 +68,10 @@ def _moved(x: torch.Tensor, spec: AugmentSpec) -> torch.Tensor:
     gx = c * xs - s_ * ys + tx.view(n, 1, 1)
     gy = s_ * xs + c * ys + ty.view(n, 1, 1)
     grid = torch.stack([gx, gy], dim=-1)
-    return F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
+    # grey digits lie on black, which zeros continue; a colour picture's own edge is nearer to what
+    # the frame cut off than black corners would be
+    padding = "border" if x.shape[1] == 3 else "zeros"
+    return F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode=padding, align_corners=False)
 
 
 def _base(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

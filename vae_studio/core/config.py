@@ -61,6 +61,8 @@ class ModelConfig:
             len(self.image_shape) == 3 and all(s >= 1 for s in self.image_shape),
             f"image shape must be (channels, height, width) (got {self.image_shape})",
         )
+        _require(self.image_shape[0] in (1, 3), f"images must have 1 (grey) or 3 (colour) channels (got {self.image_shape[0]})")
+        _require(max(self.image_shape[1:]) <= 1024, f"images must be at most 1024 pixels a side (got {self.image_shape})")
         _require(
             len(self.channels) == 2 and all(1 <= c <= 1024 for c in self.channels),
             f"channels must be two sizes between 1 and 1024 (got {self.channels})",

@@ -1,7 +1,8 @@
 """Dataset sources behind one interface, and a device-resident batcher.
 
-A source becomes a :class:`Dataset`: uint8 images (N, H, W) and int64 labels for a training
-and a held-out split. Training keeps the whole split on the training device and draws batches
+A source becomes a :class:`Dataset`: uint8 images (N, C, H, W) and int64 labels for a training
+and a held-out split, every image of one square size with 1 (grey) or 3 (colour) channels
+(:mod:`image_format`). Training keeps the whole split on the training device and draws batches
 as index gathers on a shuffled permutation, so there is no per-sample Python work and no
 DataLoader process; MNIST is 47 MB as uint8.
 """
@@ -12,29 +13,33 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from .errors import DataError
 from .idx import read_idx
+from .image_format import conform, model_format
 
-TORCHVISION_SOURCES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+TORCHVISION_SOURCES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10"}
 BUILTIN_SOURCES = ("digits", *TORCHVISION_SOURCES)
 DIGIT_NAMES = tuple(str(i) for i in range(10))
 _SPLIT_SEED = 0
 _HELD_OUT_FRACTION = 0.1
+_IDX_STEMS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
 
 
 @dataclass(frozen=True)
 class Split:
-    images: torch.Tensor  # uint8 (N, H, W)
+    images: torch.Tensor  # uint8 (N, C, H, W); (N, H, W) is taken as one channel
     labels: torch.Tensor  # int64 (N,)
 
     def __post_init__(self) -> None:
-        if self.images.dtype != torch.uint8 or self.images.ndim != 3:
-            raise DataError(f"images must be uint8 (N, H, W), got {self.images.dtype} {tuple(self.images.shape)}")
+        if self.images.dtype == torch.uint8 and self.images.ndim == 3:
+            object.__setattr__(self, "images", self.images.unsqueeze(1))
+        if self.images.dtype != torch.uint8 or self.images.ndim != 4:
+            raise DataError(f"images must be uint8 (N, C, H, W), got {self.images.dtype} {tuple(self.images.shape)}")
         if self.labels.shape != (self.images.shape[0],):
             raise DataError(f"{self.images.shape[0]} images but {tuple(self.labels.shape)} labels")
 
@@ -50,15 +55,21 @@ class Dataset:
     name: str
     train: Split
     test: Split
-    class_names: tuple[str, ...]
+    class_names: tuple[str, ...]  # () for images without labels (a flat folder)
+    notes: tuple[str, ...] = ()  # what loading had to tell (files skipped), one sentence each
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (1, *self.train.images.shape[1:])
+        return tuple(int(s) for s in self.train.images.shape[1:])
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.class_names)
 
     @property
     def num_classes(self) -> int:
-        return len(self.class_names)
+        """Classes a model is built for: 1 for unlabelled images, which all carry label 0."""
+        return max(1, len(self.class_names))
 
     def split(self, which: str) -> Split:
         if which not in ("train", "test"):
@@ -72,30 +83,80 @@ def default_data_dir() -> Path:
 
 
 def describe_sources() -> str:
-    return "digits (built in), mnist, fashion-mnist, kmnist, or a folder of MNIST-format IDX files"
+    return ("digits (built in), mnist, fashion-mnist, kmnist, cifar10, or a folder of images (PNG, JPEG, BMP; "
+            "one subfolder per class, or none) or of MNIST-format IDX files")
 
 
-def load_dataset(source: str = "digits", data_dir: str | os.PathLike | None = None, download: bool = True) -> Dataset:
-    """Load a dataset by name or folder path; raise :class:`DataError` with a fix on failure."""
+def load_dataset(
+    source: str = "digits",
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Load a dataset by name or folder path; raise :class:`DataError` with a fix on failure.
+
+    ``image_size`` and ``channels`` give every image one square size and 1 or 3 channels; None
+    chooses (:mod:`image_format`). ``progress(done, total)`` is called while a folder of images
+    decodes.
+    """
     if source == "digits":
-        return _load_digits()
+        return _conformed(_load_digits(), image_size, channels)
     if source in TORCHVISION_SOURCES:
-        return _load_torchvision(source, Path(data_dir) if data_dir else default_data_dir(), download)
+        root = Path(data_dir) if data_dir else default_data_dir()
+        return _conformed(_load_torchvision(source, root, download), image_size, channels)
     if not isinstance(source, str) or not source or "\0" in source:
         raise DataError(f"invalid dataset {source!r}: use {describe_sources()}")
     path = Path(source).expanduser()
     try:
         if path.is_dir():
             # stored absolute, so a run trained here can be evaluated or continued from anywhere
-            return _load_idx_folder(path.resolve())
+            folder = path.resolve()
+            if _has_idx(folder):
+                return _conformed(_load_idx_folder(folder), image_size, channels)
+            return _load_image_folder(folder, image_size, channels, progress)
         exists = path.exists()
     except OSError as exc:  # a name too long, a loop of links
         raise DataError(f"cannot read the dataset folder {path}: {exc.strerror or exc}") from None
     if exists:
-        raise DataError(f"{path} is a file; --dataset takes a folder of IDX files or one of: {describe_sources()}")
+        raise DataError(f"{path} is a file; --dataset takes a folder of images or IDX files, or one of: {describe_sources()}")
     if path.is_absolute() or os.sep in source or (os.altsep and os.altsep in source):
         raise DataError(f"the dataset folder {path} does not exist (moved or deleted?); give its current location")
     raise DataError(f"unknown dataset {source!r}: use {describe_sources()}")
+
+
+def load_for_model(source: str, image_shape, data_dir: str | os.PathLike | None = None, **kw) -> Dataset:
+    """``source`` loaded the way a model of ``image_shape`` (C, H, W) takes its images."""
+    size, channels = model_format(image_shape)
+    dataset = load_dataset(source, data_dir, image_size=size, channels=channels, **kw)
+    if dataset.image_shape != tuple(image_shape):
+        raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {tuple(image_shape)}")
+    return dataset
+
+
+def _conformed(ds: Dataset, image_size: int | None, channels: int | None) -> Dataset:
+    train, test = (conform(s.images, image_size, channels) for s in (ds.train, ds.test))
+    if train is ds.train.images and test is ds.test.images:
+        return ds
+    return Dataset(ds.name, Split(train, ds.train.labels), Split(test, ds.test.labels), ds.class_names, ds.notes)
+
+
+def _load_image_folder(folder: Path, image_size, channels, progress) -> Dataset:
+    from .image_folder import load_image_folder
+
+    found = load_image_folder(folder, image_size, channels, progress)
+    whole = Split(found.images, found.labels)
+    if found.held_out is not None and found.held_out.any() and not found.held_out.all():
+        train, test = whole.subset(~found.held_out), whole.subset(found.held_out)
+    else:
+        train, test = _stratified_split(whole, str(folder))
+    return Dataset(str(folder), train, test, found.class_names, found.notes)
+
+
+def _has_idx(folder: Path) -> bool:
+    return any(_find(folder, stem) is not None for stem in _IDX_STEMS)
 
 
 def _load_digits() -> Dataset:
@@ -168,7 +229,7 @@ def _load_idx_folder(folder: Path) -> Dataset:
     if not splits:
         raise DataError(
             f"{folder} holds no MNIST-format IDX files (expected train-images-idx3-ubyte[.gz] and "
-            "train-labels-idx1-ubyte[.gz], and/or the t10k-* pair)"
+            "train-labels-idx1-ubyte[.gz], and/or the t10k-* pair) and no images"
         )
     for split, part in splits.items():
         if len(part) == 0:
@@ -227,16 +288,25 @@ def _load_torchvision(name: str, root: Path, download: bool) -> Dataset:
             else "allow downloading"
         )
         head = f"{name} is not available under {root} ({_first_line(exc)}); {hint}"
+        where = "cifar-10-batches-py" if name == "cifar10" else f"{cls.__name__}/raw"
+        files = "its images" if name == "cifar10" else "its IDX files"
         raise DataError(
-            f"{head}, or point --data-dir at a folder holding {cls.__name__}/raw, or pass --dataset with a folder of IDX files",
-            window_text=f"{head}, or choose Dataset → “{FOLDER_CHOICE}” and pick a folder holding its IDX files "
-            f"(for example {cls.__name__}/raw), or train on the built-in digits",
+            f"{head}, or point --data-dir at a folder holding {where}, or pass --dataset with a folder of images or IDX files",
+            window_text=f"{head}, or choose Dataset → “{FOLDER_CHOICE}” and pick a folder holding {files} "
+            f"(for example {where}), or train on the built-in digits",
         ) from None
-    train, test = (Split(p.data.to(torch.uint8), p.targets.to(torch.int64)) for p in parts)
+    train, test = (Split(_tensor_images(p.data), torch.as_tensor(p.targets, dtype=torch.int64)) for p in parts)
     return Dataset(name, train, test, tuple(str(c).split(" - ")[-1] for c in parts[0].classes))
 
 
-FOLDER_CHOICE = "Folder of IDX files…"  # the window's dataset item for a folder
+def _tensor_images(data) -> torch.Tensor:
+    """torchvision's image arrays as uint8 (N, C, H, W): MNIST's are (N, H, W) tensors, CIFAR's
+    (N, H, W, 3) NumPy arrays."""
+    t = torch.as_tensor(np.asarray(data) if not torch.is_tensor(data) else data).to(torch.uint8)
+    return t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
+
+
+FOLDER_CHOICE = "Folder of images…"  # the window's dataset item for a folder
 
 
 def _first_line(exc: BaseException) -> str:
@@ -288,5 +358,6 @@ def binarized(split: Split, seed: int = 0) -> Split:
 
 
 def to_float(images_u8: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, H, W) -> float32 (N, 1, H, W) in [0, 1]."""
-    return images_u8.unsqueeze(1).to(torch.float32).div_(255.0)
+    """uint8 (N, C, H, W) -> float32 (N, C, H, W) in [0, 1]; (N, H, W) gains its channel axis."""
+    x = images_u8.unsqueeze(1) if images_u8.ndim == 3 else images_u8
+    return x.to(torch.float32).div_(255.0)

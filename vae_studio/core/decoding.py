@@ -62,20 +62,21 @@ def to_images(mean: torch.Tensor) -> np.ndarray:
 
 
 def as_batch(images: np.ndarray, model: VAE) -> torch.Tensor:
-    """Float images (H, W), (N, H, W) or (N, C, H, W) as the (N, C, H, W) batch ``model`` takes."""
+    """Float images as the (N, C, H, W) batch ``model`` takes: one image or a batch, grey ones
+    with or without their channel axis ((H, W), (N, H, W)), colour ones (C, H, W) or (N, C, H, W)."""
     a = np.asarray(images, dtype=np.float32)
-    shape = model.cfg.image_shape
-    if a.ndim == len(shape) - 1 or a.ndim == 2:
+    shape = tuple(model.cfg.image_shape)
+    if a.ndim in (2, 3) and shape[0] == 1 and a.shape[-2:] == shape[1:]:
+        a = a.reshape(-1, *shape)
+    elif a.ndim == 3:
         a = a[None]
-    if a.ndim == 3 and shape[0] == 1:
-        a = a[:, None]
-    if tuple(a.shape[1:]) != tuple(shape):
+    if tuple(a.shape[1:]) != shape:
         raise ValueError(f"the model takes images of shape {shape}, got {a.shape[1:]}")
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
 def decode(model: VAE, z: np.ndarray, label: int | None = None) -> np.ndarray:
-    """Mean images for codes ``z`` (N, D) or (D,): float32 in [0, 1], (N, H, W)."""
+    """Mean images for codes ``z`` (N, D) or (D,): float32 in [0, 1], (N, H, W) grey or (N, C, H, W)."""
     z = np.asarray(z, dtype=np.float32)
     z = z.reshape(1, -1) if z.ndim == 1 else z
     with torch.inference_mode():

@@ -282,10 +282,10 @@ class ExplorerState:
                 ch.add(PROBES)
 
     def set_probe_images(self, images: np.ndarray | None) -> None:
-        """The probe images themselves, (P, H, W) uint8 or float in [0, 1], row i behind point i."""
+        """The probe images, (P, H, W) or (P, C, H, W), uint8 or float in [0, 1], row i behind point i."""
         with self._changes() as ch:
             self.probe_split = None
-            self._probe_images = None if images is None else np.asarray(images)
+            self._probe_images = None if images is None else _decoder_layout(np.asarray(images))
             self._probe_key = "given"
             self._typical = None
             ch.add(PROBES)
@@ -328,7 +328,7 @@ class ExplorerState:
         self.drawn = self.drawn_score = None
         self.endpoints = (None, None)
         self._typical = None
-        if len(self.class_names) < cfg.num_classes:
+        if self.class_names and len(self.class_names) < cfg.num_classes:  # none: unlabelled images
             self.class_names = tuple(str(i) for i in range(cfg.num_classes))
         self.label = min(self.label, max(0, cfg.num_classes - 1))
         ch.update({CONFIG, Z, SELECTION, HOVER, DRAWN, PATH, CLASSES, CONDITIONAL, LABEL})
@@ -341,7 +341,7 @@ class ExplorerState:
         if key == self._probe_key:
             return False
         imgs = self.probe_split.images
-        self._probe_images = np.asarray(imgs[index].numpy() if hasattr(imgs, "numpy") else imgs[index])
+        self._probe_images = _decoder_layout(np.asarray(imgs[index].numpy() if hasattr(imgs, "numpy") else imgs[index]))
         self._probe_key = key
         self._typical = None
         return True
@@ -429,12 +429,17 @@ class ExplorerState:
         """What the encoder sees of the draw pad, (H, W) in [0, 1]; an empty one removes it."""
         with self._changes() as ch:
             a = None if image is None else np.asarray(image, dtype=np.float32)
+            a = a[0] if a is not None and a.ndim == 3 and a.shape[0] == 1 else a  # (1, H, W): one grey image
             self.drawing = a if a is not None and a.any() else None
             self._encode_drawing(ch)
             ch.add(DRAWN)
 
+    def drawable(self) -> bool:
+        """Whether the model shown takes a drawing: the pad draws grey ink, a colour model takes none."""
+        return self.model is not None and self.model.cfg.image_shape[0] == 1
+
     def _encode_drawing(self, ch: set) -> None:
-        if self.drawing is None or self.model is None:
+        if self.drawing is None or not self.drawable() or self.drawing.shape != self.model.cfg.image_shape[1:]:
             if self.drawn is not None:
                 self.drawn = self.drawn_score = None
                 ch.add(DRAWN)
@@ -444,6 +449,10 @@ class ExplorerState:
         self.drawn = (mu[0].astype(np.float64), logvar[0].astype(np.float64))
         self.drawn_score = neg_elbo(self.model, self.drawing, label)
         ch.add(DRAWN)
+
+
+def _decoder_layout(images: np.ndarray) -> np.ndarray:  # grey (P, H, W), colour (P, C, H, W): as decoded
+    return images[:, 0] if images.ndim == 4 and images.shape[1] == 1 else images
 
 
 def _as_float(images: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from . import config as C
 from .errors import ConfigError
 
-BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
+BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist", "cifar10")
 VARIANT_NAMES = {"vanilla": "Vanilla VAE", "conditional": "Conditional VAE", "beta": "β-VAE"}
 SAME = "same as the window"  # a Setting's cli_default when the command line uses the window's default
 BETA_VARIANT_DEFAULT = 4.0  # what the β panel and `--variant beta` start from
@@ -107,8 +107,21 @@ def setting(default: Any, **kw: Any):
 class RunSettings:
     dataset: str = setting(
         "digits", label="Dataset", group="data", kind=str, shapes_model=True, metavar="NAME|PATH",
-        help="The images to learn from: digits (built in, 5k MNIST digits, no download), mnist, fashion-mnist "
-        "and kmnist (fetched once), or a folder of MNIST-format IDX files (train-*/t10k-*), which works offline.",
+        help="The images to learn from: digits (built in, 5k MNIST digits, no download), mnist, fashion-mnist, "
+        "kmnist and cifar10 (fetched once), or a folder: of PNG/JPEG/BMP images, one subfolder per class (or none, "
+        "for unlabelled images), or of MNIST-format IDX files (train-*/t10k-*).",
+    )
+    image_size: str = setting(
+        "auto", label="Image size", group="data", kind=str, choices=("auto", "28", "32", "64"), shapes_model=True,
+        choice_labels={"auto": "Auto", "28": "28 × 28", "32": "32 × 32", "64": "64 × 64"},
+        help="The square size in pixels every image is centre-cropped and resized to. Auto: a built-in set's or IDX "
+        "folder's own size (MNIST 28, CIFAR-10 32); for a folder of pictures 28 if grey, 32 if colour.",
+    )
+    channels: str = setting(
+        "auto", label="Colour", group="data", kind=str, choices=("auto", "1", "3"), shapes_model=True,
+        choice_labels={"auto": "Auto", "1": "Grey", "3": "Colour (RGB)"},
+        help="Grey (1 channel) or colour (3 channels, RGB). Auto: grey when every image is stored as greyscale, "
+        "else colour. Colour images made grey keep their luminance.",
     )
     variant: str = setting(
         "vanilla", label="Variant", group="model", kind=str, choices=C.VARIANTS, shapes_model=True,
@@ -248,6 +261,10 @@ class RunSettings:
     def capacity_target(self) -> float | None:
         return self.capacity if self.variant == "beta" else None
 
+    def image_format(self) -> tuple[int | None, int | None]:
+        """(size, channels) to load the dataset with; None where the data decides."""
+        return tuple(None if v == "auto" else int(v) for v in (self.image_size, self.channels))
+
     def model_config(self, image_shape=(1, 28, 28), num_classes: int = 10) -> C.ModelConfig:
         return C.ModelConfig(variant=self.variant, arch=self.arch, latent_dim=self.latent_dim, hidden=self.hidden,
                              image_shape=tuple(image_shape), num_classes=num_classes, likelihood=self.likelihood)
@@ -268,8 +285,11 @@ class RunSettings:
     @classmethod
     def from_configs(cls, model: C.ModelConfig, train: C.TrainConfig, dataset: str) -> "RunSettings":
         """The settings a checkpoint's two configs were made from."""
+        c, h, w = model.image_shape
         return cls(
-            dataset=str(dataset), variant=model.variant, arch=model.arch, likelihood=model.likelihood,
+            dataset=str(dataset), variant=model.variant,
+            image_size=str(h) if h == w and str(h) in SCHEMA["image_size"].choices else "auto",
+            channels=str(c) if str(c) in SCHEMA["channels"].choices else "auto", arch=model.arch, likelihood=model.likelihood,
             latent_dim=model.latent_dim, hidden=tuple(model.hidden), epochs=train.epochs,
             batch_size=min(train.batch_size, SCHEMA["batch_size"].hi), lr=SCHEMA["lr"].clamp(train.lr),
             beta=SCHEMA["beta"].clamp(train.beta), kl_schedule=train.kl_schedule,

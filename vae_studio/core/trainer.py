@@ -51,6 +51,11 @@ class Trainer:
         """``state``: a checkpoint bundle (see :mod:`checkpoint`) to continue from."""
         if model_cfg.image_shape != dataset.image_shape:
             model_cfg = ModelConfig.from_dict({**model_cfg.to_dict(), "image_shape": dataset.image_shape})
+        if model_cfg.conditional and not dataset.labelled:
+            raise ConfigError(
+                f"the conditional variant needs class labels, and {dataset.name} is a folder of images without class "
+                "subfolders: put each class's images in a subfolder named after it, or train the vanilla or β variant"
+            )
         if model_cfg.conditional and model_cfg.num_classes < dataset.num_classes:
             raise ConfigError(f"{dataset.name} has {dataset.num_classes} classes but the model was built for {model_cfg.num_classes}")
         self.model_cfg = model_cfg

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core.config import likelihood_label
 from ..core.history import History
+from ..core.image_format import describe as describe_images
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
 from .gc_on_gui_thread import collect_on_gui_thread
@@ -371,7 +372,8 @@ class MainWindow(QMainWindow):
         if run is None or not s.has_model:
             text = "New model: Train starts from random weights."
         elif s.busy:
-            text = "Training this model; settings that shape it are fixed until Reset."
+            on = f" on {describe_images(run.started.image_shape)} images" if run.started is not None else ""
+            text = f"Training this model{on}; settings that shape it are fixed until Reset."
         else:
             text = (f"{run.name}: {run.status_text()} (step {run.step:,}). Continue trains it up to Epochs; "
                     "Reset or another variant starts a new run (this one stays in the Runs tab).")

@@ -56,6 +56,15 @@ class Started:
     step: int
     epoch: int
     threads: int | None = None
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) the model takes
+
+
+@dataclass(frozen=True)
+class DatasetProgress:
+    """Images of a folder decoded so far, while a run's data loads."""
+
+    done: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class RunRecord(QObject):
         self.model = _Model()
         self.metrics: dict = {}  # (iwae k, weights step) -> EvalResult
         self.last_validation: Validation | None = None
+        self.loading: DatasetProgress | None = None  # while its data loads
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -181,6 +191,8 @@ class RunRecord(QObject):
             return f"Stopped by an error at epoch {self.completed_epochs} of {planned}"
         if s == RunState.OPENED:
             return f"Opened from {self.origin}, epoch {self.completed_epochs}"
+        if s == RunState.STARTING and self.loading is not None:
+            return f"Reading images, {self.loading.done:,} of {self.loading.total:,}"
         return {RunState.NEW: "New", RunState.STARTING: "Starting…", RunState.STOPPING: "Stopping…"}[s]
 
     # -- changing (the session calls these on the GUI thread) ----------------------------------
@@ -216,8 +228,12 @@ class RunRecord(QObject):
             self._tell("history")
         elif isinstance(msg, Finished):
             self.finish_reason = msg.reason
+        elif isinstance(msg, DatasetProgress):
+            self.loading = msg
+            self._tell("progress")
         elif isinstance(msg, Started):
             self.started = msg
+            self.loading = None
             if self.state == RunState.STARTING:
                 self.state = RunState.TRAINING
             self._tell("state", "progress")
@@ -234,7 +250,7 @@ class RunRecord(QObject):
         if trainer is not None and (trainer.step > 0 or self.snapshot is not None or self.bundle is not None):
             self.model = _Model(trainer=trainer)
             self.stats = RunStats(trainer.samples_seen, trainer.elapsed)
-        self.progress = None  # the run's place now comes from its model, not a stale message
+        self.progress = self.loading = None  # the run's place now comes from its model, not a stale message
         reason = "error" if error else self.finish_reason
         self.finish_reason = reason
         self.state = {"completed": RunState.TRAINED, "error": RunState.FAILED}.get(reason or "", RunState.STOPPED)

@@ -8,7 +8,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
-from ..core.data import load_dataset
+from ..core.data import load_for_model
+from ..core.image_format import model_format
 from ..core.evaluate import EvalResult, evaluate_weights
 from .run_record import RunRecord
 
@@ -19,9 +20,10 @@ DEFAULT_IWAE_SAMPLES = 50
 def _score_runs(jobs: list[tuple], datasets: dict, k: int) -> list[tuple[int, int, EvalResult]]:
     out = []
     for run_id, step, cfg, state, source in jobs:
-        if source not in datasets:
-            datasets[source] = load_dataset(source)
-        result = evaluate_weights(cfg, state, datasets[source].test, iwae_samples=k, max_images=EVAL_MAX_IMAGES)
+        key = (source, *model_format(cfg.image_shape))
+        if key not in datasets:
+            datasets[key] = load_for_model(source, cfg.image_shape)
+        result = evaluate_weights(cfg, state, datasets[key].test, iwae_samples=k, max_images=EVAL_MAX_IMAGES)
         out.append((run_id, step, result))
     return out
 

@@ -19,12 +19,13 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.atomic import atomic_write
 from ..core.checkpoint import load_checkpoint, save_checkpoint
-from ..core.data import load_dataset
+from ..core.data import load_for_model
+from ..core.image_format import model_format
 from ..core.device import resolve_device
 from ..core.errors import VaeStudioError, for_window
 from ..core.snapshots import snapshot_of
 from ..core.remote import RemoteTrainer, warm_up
-from ..core.settings import RunSettings, problems
+from ..core.settings import MODEL_SETTINGS, RunSettings, problems
 from ..core.trainer import checked_beta
 from .autosave import Autosaver
 from .run_record import RunRecord, RunState, Started
@@ -63,7 +64,7 @@ class Session(QObject):
         self._run_count = 0
         self._worker: TrainingWorker | None = None
         self._job_run: RunRecord | None = None
-        self._datasets: dict[str, Any] = {}
+        self._datasets: dict[tuple, Any] = {}  # (source, size, channels) -> the one dataset loaded
         self._pending_save: str | None = None
         self.scorer = RunScorer(self.run, lambda: self._datasets, self)
         self.scorer.ready.connect(self.metrics_ready)
@@ -135,15 +136,15 @@ class Session(QObject):
             return False
         if run is not None:
             model_cfg = run.bundle["model_config"] if run.bundle is not None else run.trainer.model_cfg
-            source = run.source
+            source, image_format = run.source, model_format(model_cfg.image_shape)
             # train settings may change for Continue; the model's come from the run
-            run.set_settings(settings.replace(**{k: getattr(run.settings, k) for k in
-                                                 ("dataset", "variant", "latent_dim", "arch", "likelihood", "hidden")}))
+            run.set_settings(settings.replace(**{k: getattr(run.settings, k) for k in MODEL_SETTINGS}))
         else:
-            model_cfg, source = settings.model_config(), settings.dataset
+            model_cfg, source, image_format = settings.model_config(), settings.dataset, settings.image_format()
             run = self._new_run(settings, source)  # numbered once it trains: a refused start takes no number
         plan = Plan(
-            source=source, dataset=self._datasets.get(source), model_cfg=model_cfg,
+            source=source, image_format=image_format, dataset=self._datasets.get((source, *image_format)),
+            model_cfg=model_cfg,
             train_cfg=run.settings.train_config(), state=run.bundle, previous=run.trainer,
             torch_threads=self.torch_threads, autosaver=self.autosaver, isolation=self.isolation,
         )
@@ -276,12 +277,11 @@ class Session(QObject):
         if weights is None:
             return None
         try:
-            dataset = self._datasets.get(run.source)
-            if dataset is None:
-                dataset = load_dataset(run.source)
-                self._datasets = {run.source: dataset}
-                self.dataset_loaded.emit()
             cfg, state = weights
+            dataset = self._datasets.get((run.source, *model_format(cfg.image_shape)))
+            if dataset is None:
+                dataset = load_for_model(run.source, cfg.image_shape)
+                self._keep_dataset(run.source, model_format(cfg.image_shape), dataset)
             return snapshot_of(cfg, state, dataset, step=run.step, epoch=run.epoch)
         except (VaeStudioError, RuntimeError, ValueError) as exc:
             self.info.emit(f"the run's model cannot be shown in the explorer: {exc}")
@@ -351,8 +351,7 @@ class Session(QObject):
     def _on_message(self, msg: object) -> None:
         run = self._job_run
         if isinstance(msg, DatasetLoaded):
-            self._datasets = {msg.source: msg.dataset}  # one cached set: MNIST-sized data is big
-            self.dataset_loaded.emit()
+            self._keep_dataset(msg.source, msg.image_format, msg.dataset)
         elif isinstance(msg, Saved):
             self._pending_save = None
             self.saved.emit(msg.path)
@@ -363,6 +362,12 @@ class Session(QObject):
             self.info.emit(msg.message)
         elif run is not None:
             run.apply(msg)
+
+    def _keep_dataset(self, source: str, image_format: tuple, dataset) -> None:
+        # one set at a time (MNIST-sized data is big), found both by what was asked for and by
+        # the size and channels it came in, which is how a model trained on it asks again
+        self._datasets = {(source, *image_format): dataset, (source, *model_format(dataset.image_shape)): dataset}
+        self.dataset_loaded.emit()
 
     def _on_failed(self, exc: BaseException) -> None:
         if self._job_run is not None:

@@ -5,6 +5,8 @@ here; the session only builds a plan and applies the messages to its run."""
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
@@ -16,7 +18,7 @@ from ..core.errors import VaeStudioError
 from ..core.remote import RemoteTrainer
 from ..core.trainer import Snapshot, Trainer
 from .autosave import Autosaver
-from .run_record import Started
+from .run_record import DatasetProgress, Started
 from .worker import JobControl
 
 TRAINING_NICENESS = 10  # the window keeps its responsiveness while the training process works
@@ -25,6 +27,7 @@ TRAINING_NICENESS = 10  # the window keeps its responsiveness while the training
 @dataclass(frozen=True)
 class DatasetLoaded:
     source: str
+    image_format: tuple[int | None, int | None]  # what was asked for: (size, channels), None where the data chose
     dataset: Any
 
 
@@ -85,6 +88,7 @@ class Plan:
     torch_threads: int | None
     autosaver: Autosaver | None = None
     isolation: str = "process"
+    image_format: tuple[int | None, int | None] = (None, None)  # (size, channels) to load the data with
 
 
 def saveable(bundle: dict) -> dict:
@@ -116,8 +120,10 @@ def training_job(plan: Plan) -> Callable[[JobControl], Generator]:
             torch.set_num_threads(plan.torch_threads)
         dataset = plan.dataset
         if dataset is None:
-            dataset = load_dataset(plan.source)
-            yield DatasetLoaded(plan.source, dataset)
+            dataset = yield from _load(plan)
+            yield DatasetLoaded(plan.source, plan.image_format, dataset)
+            for note in dataset.notes:
+                yield Notice(note)
         if control.stop_requested:
             return
         model_cfg = plan.model_cfg
@@ -137,6 +143,7 @@ def training_job(plan: Plan) -> Callable[[JobControl], Generator]:
             dataset=dataset.name, n_train=len(dataset.train), n_test=len(dataset.test),
             pixels=trainer.model_cfg.pixels, device=describe_device(trainer.device),
             step=trainer.step, epoch=trainer.epoch, threads=plan.torch_threads,
+            image_shape=trainer.model_cfg.image_shape,
         )
         saver = plan.autosaver
         try:
@@ -153,6 +160,30 @@ def training_job(plan: Plan) -> Callable[[JobControl], Generator]:
                     pass
 
     return job
+
+
+def _load(plan: Plan) -> Generator:
+    """Load the plan's dataset in a helper thread and pass its progress on as messages (a folder
+    of images takes seconds); returns the dataset."""
+    box: queue.SimpleQueue = queue.SimpleQueue()
+
+    def work() -> None:
+        size, channels = plan.image_format
+        try:
+            box.put(("done", load_dataset(plan.source, image_size=size, channels=channels,
+                                          progress=lambda done, total: box.put(("progress", done, total)))))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the job, which reports it
+            box.put(("failed", exc))
+
+    threading.Thread(target=work, name="vae-studio-load-data", daemon=True).start()
+    while True:
+        kind, *rest = box.get()
+        if kind == "progress":
+            yield DatasetProgress(*rest)
+        elif kind == "done":
+            return rest[0]
+        else:
+            raise rest[0]
 
 
 def _autosave(saver: Autosaver, trainer: Trainer) -> Generator:

@@ -32,6 +32,7 @@ DATASET_LABELS = {
     "mnist": "MNIST (download)",
     "fashion-mnist": "Fashion-MNIST (download)",
     "kmnist": "KMNIST (download)",
+    "cifar10": "CIFAR-10, colour (download)",
 }
 ACTION_TIPS = {
     "train": ("Train", "Ctrl+Return", "Start training with these settings, or continue the current model up to Epochs"),
@@ -98,6 +99,8 @@ class ControlPanel(QWidget):
 
         data_box, data_form = self._group("Data")
         self._row(data_form, "dataset", self.dataset)
+        for name in ("image_size", "channels"):
+            self._row(data_form, name)
         model_box, model_form = self._group("Variant")
         model_form.addRow(self.variant)
         model_form.addRow(self.variant_text)
@@ -273,7 +276,7 @@ class ControlPanel(QWidget):
 
     def _select_dataset(self, source: str) -> None:
         i = self.dataset.findData(source)
-        if i < 0:  # a folder: an item above "Folder of IDX files…" that shows the end of its path
+        if i < 0:  # a folder: an item above "Folder of images…" that shows the end of its path
             i = self.dataset.count() - 1
             path = Path(source)
             shown = f"…/{path.parent.name}/{path.name}" if path.parent.name else path.name
@@ -354,8 +357,9 @@ class ControlPanel(QWidget):
         self.beta_changed.emit(value)
 
     def _on_dataset_activated(self, index: int):
-        if self.dataset.itemData(index) is None:  # "Folder of IDX files…"
-            folder = QFileDialog.getExistingDirectory(self, "Folder of MNIST-format IDX files")
+        if self.dataset.itemData(index) is None:  # "Folder of images…"
+            folder = QFileDialog.getExistingDirectory(
+                self, "Folder of images (one subfolder per class, or none) or of MNIST-format IDX files")
             if folder:
                 self._select_dataset(folder)
             else:

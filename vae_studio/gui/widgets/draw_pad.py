@@ -55,7 +55,11 @@ class DrawPad(QWidget):
         return a.astype(np.float32) / 255.0
 
     def image28(self) -> np.ndarray:
-        return center_like_mnist(self.image())
+        return self.image_at(28)
+
+    def image_at(self, size: int) -> np.ndarray:
+        """What a model of ``size`` x ``size`` grey images sees: MNIST's 20-in-28 box, scaled."""
+        return center_like_mnist(self.image(), size=size, box=max(1, round(size * 20 / 28)))
 
     def draw_line(self, a: QPointF, b: QPointF) -> None:
         p = QPainter(self._canvas)

@@ -71,7 +71,8 @@ class StatusFields:
     def show_run(self, run: RunRecord | None) -> None:
         """Everything from the one run shown (its progress while it trains, its model after)."""
         state = run.state if run is not None else RunState.NEW
-        self._set(self.state_label, STATE_NAMES[state])
+        loading = run.loading if run is not None and state == RunState.STARTING else None
+        self._set(self.state_label, f"Reading images {loading.done:,} / {loading.total:,}" if loading else STATE_NAMES[state])
         if run is None or (not run.has_model and run.progress is None):
             texts, value = ("Step –", "– img/s", "ETA –"), 0
             self.eta.reset()

@@ -93,7 +93,7 @@ class DecodeTab(QWidget):
         self.original_view.set_image(st.probe_image(i))
         c = int(st.labels[i])
         self.recon_view.set_image(st.decode(st.mu[i], c, own=True))  # with its own class, not the chosen one
-        self.original_view.title.setText(f"{ORIGINAL} (class {st.class_name(c)})")
+        self.original_view.title.setText(f"{ORIGINAL} (class {st.class_name(c)})" if st.class_names else ORIGINAL)
 
     def decoded_image(self) -> np.ndarray | None:
         return self.decoded_view.image()

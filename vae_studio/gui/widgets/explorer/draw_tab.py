@@ -12,6 +12,9 @@ from ..decoder_view import DigitView
 from ..draw_pad import DrawPad
 
 NOTHING_DRAWN = "−ELBO: draw something first."
+DRAW_CAPTION = "Draw a digit. It is encoded, and its posterior (★ with a ±1σ ellipse) appears on the map."
+COLOUR_CAPTION = ("The pad draws grey ink, and this model reads colour images: drawing is for models of grey "
+                  "images (Colour: Grey in the Data settings).")
 
 
 class DrawTab(QWidget):
@@ -21,7 +24,7 @@ class DrawTab(QWidget):
         gl = QHBoxLayout(self)
         gl.setContentsMargins(4, 4, 4, 4)
         left = QVBoxLayout()
-        cap = QLabel("Draw a digit. It is encoded, and its posterior (★ with a ±1σ ellipse) appears on the map.")
+        self.caption = cap = QLabel(DRAW_CAPTION)
         cap.setObjectName("caption")
         cap.setWordWrap(True)
         cap.setMaximumWidth(280)
@@ -67,14 +70,26 @@ class DrawTab(QWidget):
     def encode_drawing(self) -> None:
         """Hand what is on the pad to the state, which encodes it."""
         self._timer.stop()
-        x = self.pad.image28()
+        model = self.state.model
+        size = model.cfg.image_shape[-1] if model is not None else 28
+        x = self.pad.image_at(size)
         self.input_view.set_image(x)
         self.state.set_drawing(x)
 
     def _on_state(self, changed: frozenset) -> None:
-        if not changed & {S.DRAWN, S.MODEL, S.LABEL}:
+        if not changed & {S.DRAWN, S.MODEL, S.LABEL, S.CONFIG}:
             return
         st = self.state
+        colour = st.model is not None and not st.drawable()
+        self.pad.setEnabled(not colour)
+        self.clear_button.setEnabled(not colour)
+        self.caption.setText(COLOUR_CAPTION if colour else DRAW_CAPTION)
+        if S.CONFIG in changed and st.drawable():
+            size = st.model.cfg.image_shape[-1]
+            self.input_view.title.setText(f"Encoder input, {size}×{size}")
+            if not self.pad.is_empty() and (st.drawing is None or st.drawing.shape[-1] != size):
+                self.encode_drawing()  # the same drawing at the new model's size
+                return
         if st.drawn is None or st.model is None:
             self.drawn_recon_view.clear()
             self.elbo_label.setText(NOTHING_DRAWN)

@@ -29,10 +29,16 @@ TRAVERSAL_SPAN = 3.0
 
 
 def grid_to_png(grid: np.ndarray) -> bytes:
-    """A float picture in [0, 1], (H, W), as 8-bit grey PNG bytes."""
-    a = np.ascontiguousarray(np.clip(np.round(np.asarray(grid) * 255.0), 0, 255).astype(np.uint8))
-    h, w = a.shape
-    img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
+    """A float picture in [0, 1], (H, W) grey or (3, H, W) colour, as 8-bit PNG bytes."""
+    a = np.clip(np.round(np.asarray(grid) * 255.0), 0, 255).astype(np.uint8)
+    if a.ndim == 3:
+        a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
+    a = np.ascontiguousarray(a)
+    h, w = a.shape[:2]
+    if a.ndim == 2:
+        img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        img = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888)
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -164,7 +170,7 @@ class PriorPage(GridPage):
     title = "Samples"
     tab_title = "Samples"
     file_stem = "samples"
-    caption = "New digits: codes drawn from a distribution over z, decoded."
+    caption = "New images: codes drawn from a distribution over z, decoded."
     details = (
         "Codes drawn and decoded: how the VAE makes new digits. The prior N(0, I) is what the ELBO assumes, "
         "but the codes the encoder actually uses do not fill it evenly, so prior draws land in holes and decode "
@@ -359,7 +365,7 @@ class InterpolationPage(GridPage):
         codes = self.codes()
         n = self.state.path_steps
         if codes is None:
-            return np.zeros((0, *model.cfg.image_shape[1:]), dtype=np.float32), n, [], []
+            return np.zeros((0, *model.cfg.image_shape), dtype=np.float32), n, [], []
         lin, sl = codes
         images = decode(model, np.vstack([lin, sl]), self.state.decode_label())
         cols = ["A"] + [""] * (n - 2) + ["B"]

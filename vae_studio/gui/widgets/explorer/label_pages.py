@@ -100,13 +100,13 @@ class StyleTransferPage(ConditionalPage):
         images, labels = self.state.probe_examples(index)
         decoded = style_transfer(model, images, labels)
         c = model.cfg.num_classes
-        h, w = images.shape[-2:]
-        out = np.empty((len(index), c + 1, h, w), dtype=np.float32)
+        shape = images.shape[1:]  # (H, W) grey, (C, H, W) colour
+        out = np.empty((len(index), c + 1, *shape), dtype=np.float32)
         out[:, 0] = images
-        out[:, 1:] = decoded.reshape(len(index), c, h, w)
+        out[:, 1:] = decoded.reshape(len(index), c, *shape)
         names = self.class_labels(model)
         rows = [f"#{i + 1} ({self.state.class_name(int(y))})" for i, y in zip(index, labels)]
-        return out.reshape(-1, h, w), c + 1, rows, ["input"] + names
+        return out.reshape(-1, *shape), c + 1, rows, ["input"] + names
 
     def describe(self, images, nrow):
         return f"{len(images) // nrow} held-out digit{'s' if len(images) > nrow else ''} × {nrow - 1} labels"
