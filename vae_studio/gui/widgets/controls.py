@@ -98,6 +98,7 @@ class ControlPanel(QWidget):
 
         data_box, data_form = self._group("Data")
         self._row(data_form, "dataset", self.dataset)
+        self._row(data_form, "classes")
         model_box, model_form = self._group("Variant")
         model_form.addRow(self.variant)
         model_form.addRow(self.variant_text)
