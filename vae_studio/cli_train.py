@@ -97,6 +97,7 @@ def train(args) -> int:
     from .core.atomic import check_writable
     from .core.checkpoint import select_weights
     from .core.config import auto_epochs
+    from .core.data import check_classes, class_subset
     from .core.settings import from_cli
     from .core.device import describe_device
     from .core.image_format import describe as describe_format
@@ -108,15 +109,18 @@ def train(args) -> int:
     out = args.out or Path(f"vae-{settings.variant}.pt")
     check_writable(out, "--out")  # now, not after an hour of training
     dataset = load_data(settings.dataset, args.data_dir, settings.image_format())
+    check_classes(dataset, train_cfg.classes)
+    n_train = len(class_subset(dataset.train, train_cfg.classes))
     if args.epochs is None:  # about 400k images' worth: long enough to learn, short enough to wait for
-        train_cfg = train_cfg.replace(epochs=auto_epochs(len(dataset.train)))
+        train_cfg = train_cfg.replace(epochs=auto_epochs(n_train))
     model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
     trainer = Trainer(model_cfg, train_cfg, dataset)  # refuses a model too large for the free memory
     log = sys.stderr if args.json else sys.stdout
     print(
         f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name} "
         f"({describe_format(dataset.image_shape)}{'' if dataset.labelled else ', unlabelled'}): "
-        f"{len(dataset.train):,} training / {len(dataset.test):,} held-out images, {describe_device(trainer.device)}"
+        f"{len(trainer.train_split):,} training / {len(trainer.val_split):,} held-out images"
+        f"{' of classes ' + ','.join(map(str, train_cfg.classes)) if train_cfg.classes else ''}, {describe_device(trainer.device)}"
         f"{', bf16' if trainer.bf16 else ''}; augmentation {trainer.augment}, {train_cfg.lr_schedule} learning rate, "
         f"{train_cfg.objective} objective, {trainer.likelihood} likelihood",
         file=log,
@@ -165,7 +169,7 @@ def train(args) -> int:
         trainer.restore_best()
     recon, kl, _ = trainer.validate() if last_val is None or last_val.step != trainer.step or weights_epoch != trainer.epoch else (last_val.recon, last_val.kl, None)
     try:
-        bundle["posterior_sampler"] = _fit_sampler(trainer.model, dataset.train, trainer.device, train_cfg.seed).to_dict()
+        bundle["posterior_sampler"] = _fit_sampler(trainer.model, trainer.train_split, trainer.device, train_cfg.seed).to_dict()
     except Exception as exc:  # a sampler is a convenience; the weights are saved regardless
         print(f"vae-studio: warning: the posterior sampler could not be fitted ({exc}); sample will use the prior", file=sys.stderr)
     save_checkpoint(out, bundle)
@@ -180,6 +184,7 @@ def train(args) -> int:
         "device": str(trainer.device),
         "precision": "bf16" if trainer.bf16 else "fp32",
         "dataset": dataset.name,
+        "classes": list(train_cfg.classes) if train_cfg.classes else None,
         "checkpoint": str(out),
         "stopped_early": trainer.stopping,
         "likelihood": trainer.likelihood,

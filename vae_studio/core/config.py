@@ -115,8 +115,17 @@ class TrainConfig:
     objective: str = "elbo"  # iwae: the importance-weighted bound with iwae_k samples (Burda et al. 2015)
     iwae_k: int = 5
     binarize: bool = False  # train and validate on pixels drawn as 0/1 with the grey level as probability
+    classes: tuple[int, ...] | None = None  # train and validate on these labels only; None: all
+
 
     def __post_init__(self) -> None:
+        if self.classes is not None:
+            _require(
+                isinstance(self.classes, (tuple, list)) and len(self.classes) > 0
+                and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 2**31 for c in self.classes),
+                f"classes must be a list of labels >= 0 (got {self.classes!r})",
+            )
+            object.__setattr__(self, "classes", tuple(sorted(set(self.classes))))
         if self.kl_schedule == "constant" and self.warmup_epochs > 0:
             object.__setattr__(self, "kl_schedule", "linear")
         _require(isinstance(self.epochs, int) and 1 <= self.epochs <= 100_000, f"epochs must be a whole number >= 1 (got {self.epochs})")

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .idx import read_idx
 from .image_format import conform, model_format
 
@@ -75,6 +75,29 @@ class Dataset:
         if which not in ("train", "test"):
             raise DataError(f"split must be 'train' or 'test' (got {which!r})")
         return self.train if which == "train" else self.test
+
+
+def class_subset(split: Split, classes) -> Split:
+    """The images of ``split`` whose label is one of ``classes`` (None: all of them)."""
+    if classes is None:
+        return split
+    keep = torch.isin(split.labels, torch.as_tensor(list(classes), dtype=split.labels.dtype))
+    return split.subset(torch.nonzero(keep).flatten())
+
+
+def check_classes(dataset: Dataset, classes) -> None:
+    """A ConfigError naming the first of ``classes`` the dataset has no training images of."""
+    if classes is None:
+        return
+    present = set(torch.unique(dataset.train.labels).tolist())
+    for c in classes:
+        if c not in present:
+            known = sorted(present)
+            span = f"{known[0]} to {known[-1]}" if known == list(range(known[0], known[-1] + 1)) else ", ".join(map(str, known))
+            raise ConfigError(f"class {c} is not in {dataset.name}, whose classes are {span}")
+    if len(class_subset(dataset.test, classes)) == 0:
+        raise DataError(f"{dataset.name} holds no held-out images of the classes {', '.join(map(str, classes))}, "
+                        "so training could not be validated")
 
 
 def default_data_dir() -> Path:

@@ -46,6 +46,8 @@ class Setting:
     form: bool = True  # a field of the window's control panel
     cli_default: Any = SAME  # where the command line's default differs from the window's
     metavar: str | None = None
+    example: str = "400 or 512,256"  # a list setting's example values, for its error messages
+    items: str = "sizes"  # what a list setting's items are called
 
     def check(self, name: str, value: Any) -> Any:
         """``value`` as this setting's type, or ConfigError naming the setting and its range."""
@@ -56,9 +58,11 @@ class Setting:
             try:
                 items = tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip())
             except (TypeError, ValueError):
-                raise ConfigError(f"{what} takes whole numbers like 400 or 512,256 (got {value!r})") from None
+                raise ConfigError(f"{what} takes whole numbers like {self.example} (got {value!r})") from None
+            if not items and self.optional:
+                return None  # an empty list of an optional setting: off
             if not items or len(items) > 64 or any(not (self.lo <= v <= self.hi) for v in items):
-                raise ConfigError(f"{what} must be 1 to 64 sizes of {int(self.lo)} to {int(self.hi)} each (got {str(value)[:40]!r})")
+                raise ConfigError(f"{what} must be 1 to 64 {self.items} of {int(self.lo)} to {int(self.hi)} each (got {str(value)[:40]!r})")
             return items
         if self.choices:
             if value not in self.choices:
@@ -122,6 +126,12 @@ class RunSettings:
         choice_labels={"auto": "Auto", "1": "Grey", "3": "Colour (RGB)"},
         help="Grey (1 channel) or colour (3 channels, RGB). Auto: grey when every image is stored as greyscale, "
         "else colour. Colour images made grey keep their luminance.",
+    )
+    classes: tuple | None = setting(
+        None, label="Classes", group="data", kind=tuple, lo=0, hi=255, optional=True, shapes_model=True,
+        metavar="C[,C...]", example="0 or 0,1,2", items="labels",
+        help="Train on these classes only (labels, comma-separated, e.g. 0,1,2); empty: every class. Labels keep "
+        "the dataset's numbering, so a class left out can be scored as the anomaly.",
     )
     variant: str = setting(
         "vanilla", label="Variant", group="model", kind=str, choices=C.VARIANTS, shapes_model=True,
@@ -279,7 +289,7 @@ class RunSettings:
             free_bits=self.free_bits, capacity=self.capacity_target(), capacity_epochs=self.capacity_epochs,
             seed=self.seed, device=self.device, precision=self.precision, augment=self.augment,
             lr_schedule=self.lr_schedule, weight_decay=self.weight_decay, objective=self.objective,
-            iwae_k=self.iwae_k, binarize=self.binarize,
+            iwae_k=self.iwae_k, binarize=self.binarize, classes=self.classes,
         )
 
     @classmethod
@@ -299,12 +309,13 @@ class RunSettings:
             capacity_epochs=SCHEMA["capacity_epochs"].clamp(train.capacity_epochs),
             seed=min(train.seed, SCHEMA["seed"].hi), device=train.device, precision=train.precision,
             augment=train.augment, lr_schedule=train.lr_schedule, weight_decay=SCHEMA["weight_decay"].clamp(train.weight_decay),
-            objective=train.objective, iwae_k=train.iwae_k, binarize=train.binarize,
+            objective=train.objective, iwae_k=train.iwae_k, binarize=train.binarize, classes=train.classes,
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
+        d["classes"] = None if self.classes is None else list(self.classes)
         return d
 
     @classmethod
@@ -360,6 +371,8 @@ class RunSettings:
             extra.append(f"{self.kl_schedule} KL")
         if self.free_bits > 0:
             extra.append(f"λ={self.free_bits:g}")
+        if self.classes is not None:
+            extra.append("classes " + ",".join(map(str, self.classes)))
         return " · ".join([head, *extra])
 
 

@@ -26,7 +26,7 @@ import torch
 
 from .augment import augment
 from .config import ModelConfig, TrainConfig, likelihood_label, resolved_augment
-from .data import Dataset, DeviceBatches, binarized, to_float
+from .data import Dataset, DeviceBatches, binarized, check_classes, class_subset, to_float
 from .device import resolve_device, use_bf16
 from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo, iwae_nll
@@ -58,9 +58,13 @@ class Trainer:
             )
         if model_cfg.conditional and model_cfg.num_classes < dataset.num_classes:
             raise ConfigError(f"{dataset.name} has {dataset.num_classes} classes but the model was built for {model_cfg.num_classes}")
+        check_classes(dataset, train_cfg.classes)
         self.model_cfg = model_cfg
         self.cfg = train_cfg
-        self.dataset = dataset
+        self.dataset = dataset  # whole: the map's probe points include any class left out of training
+        # what the model learns from and is validated on: the chosen classes only
+        self.train_split = class_subset(dataset.train, train_cfg.classes)
+        self.val_split = class_subset(dataset.test, train_cfg.classes)
         self.device = resolve_device(train_cfg.device)
         self.bf16 = use_bf16(train_cfg.precision, self.device)
         torch.manual_seed(train_cfg.seed)
@@ -93,10 +97,10 @@ class Trainer:
         self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
         self.thread_tuner = ThreadTuner.for_device(self.device)  # None: keep the count as it is
-        self.augment = resolved_augment(train_cfg.augment, len(dataset.train))
+        self.augment = resolved_augment(train_cfg.augment, len(self.train_split))
         self.likelihood = likelihood_label(model_cfg.likelihood, train_cfg.binarize)
         # binarised runs are scored on one fixed draw of the held-out pixels, so epochs compare
-        self._val_split = binarized(dataset.test) if train_cfg.binarize else dataset.test
+        self._val_split = binarized(self.val_split) if train_cfg.binarize else self.val_split
         # the lowest held-out -ELBO so far and a device copy of its weights (copied once an epoch)
         self.best_epoch = 0
         self.best_neg_elbo = math.inf
@@ -271,9 +275,9 @@ class Trainer:
     def run(self) -> Iterator[Message]:
         cfg = self.cfg
         model, opt, device = self.model, self.optimizer, self.device
-        batches = DeviceBatches(self.dataset.train, cfg.batch_size, device, self._batch_gen)
+        batches = DeviceBatches(self.train_split, cfg.batch_size, device, self._batch_gen)
         steps_per_epoch = len(batches)
-        n_train = len(self.dataset.train)
+        n_train = len(self.train_split)
         total_steps = cfg.epochs * steps_per_epoch
         model.train()
         self._remember_good()

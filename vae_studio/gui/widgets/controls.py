@@ -101,6 +101,7 @@ class ControlPanel(QWidget):
         self._row(data_form, "dataset", self.dataset)
         for name in ("image_size", "channels"):
             self._row(data_form, name)
+        self._row(data_form, "classes")
         model_box, model_form = self._group("Variant")
         model_form.addRow(self.variant)
         model_form.addRow(self.variant_text)

@@ -71,11 +71,16 @@ def make_field(spec: Setting) -> Field:
         digits = len(str(int(spec.hi)))
         edit.setValidator(QRegularExpressionValidator(rf"^\s*\d{{1,{digits}}}(\s*,\s*\d{{1,{digits}}})*\s*,?\s*$"))
 
-        def get() -> tuple[int, ...]:
+        if spec.optional:
+            edit.setPlaceholderText("all")
+
+        def get() -> tuple[int, ...] | None:
             sizes = tuple(int(p) for p in edit.text().replace(" ", "").split(",") if p)
+            if not sizes and spec.optional:
+                return None
             return tuple(min(max(int(spec.lo), s), int(spec.hi)) for s in sizes)
 
-        return Field(edit, get, lambda v: edit.setText(",".join(str(h) for h in v)), edit.editingFinished)
+        return Field(edit, get, lambda v: edit.setText(",".join(str(h) for h in v or ())), edit.editingFinished)
     if spec.kind is int:
         spin = QSpinBox()
         spin.setRange(int(spec.lo), int(min(spec.hi, INT_WIDGET_MAX)))
