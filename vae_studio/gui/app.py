@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from .applications import Applications
 from ..core.config import likelihood_label
 from ..core.history import History
 from ..core.settings import VARIANT_NAMES
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
 
         self.status = StatusFields(self.statusBar(), device_summary("auto", self.session.torch_threads))
         self._build_menus()
+        self.apps = Applications(self)  # the Anomalies tab and File > Export synthetic digits
 
         s = self.session
         s.current_changed.connect(self._on_current_changed)
@@ -440,6 +442,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.redraw_timer.stop()
         self.session.shutdown(JOIN_TIMEOUT_S)
+        self.apps.wait(JOIN_TIMEOUT_S)
         self.save_settings()
         super().closeEvent(event)
 
