@@ -71,7 +71,7 @@ def test_histogram_shares_and_the_flagged_row_follow_the_threshold():
     edges, groups = v.histogram(by_class=False)
     assert [name for name, _, _ in groups] == ["normal", "anomalous"]
     assert all(share.sum() == pytest.approx(1.0) for _, _, share in groups)
-    edges, groups = v.histogram(by_class=True)
+    _, groups = v.histogram(by_class=True)
     assert [c for _, c, _ in groups] == [0, 1, 2]
     v.threshold = 25.0
     flagged = v.gallery(3)["flagged"]

@@ -20,7 +20,7 @@ from .data import Split, load_dataset
 from .errors import DataError
 from .messages import probe_index
 from .models import build_model
-from .roc import RocCurve, Rates, rates_at, roc_curve, threshold_at_fpr
+from .roc import Rates, RocCurve, rates_at, roc_curve, threshold_at_fpr
 
 MAX_OTHER_IMAGES = 2000  # images of another dataset scored against the model
 DEFAULT_FPR = 0.05  # the threshold first shown flags this share of the normal images
@@ -195,7 +195,7 @@ class AnomalyView:
         pop, span = self.population(), self.score_range()
         if pop is None or span is None:
             return None
-        scores, positive, parts = pop
+        scores, positive, _ = pop
         edges = np.linspace(span[0], span[1], bins + 1)
         clipped = np.clip(scores, edges[0], edges[-1])
         groups: list[tuple[str, int | None, np.ndarray]] = []

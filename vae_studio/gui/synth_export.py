@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from ..core.data import class_subset
 from ..core.models import build_model
 from ..core.sampler import PosteriorSampler, fit_posterior_sampler
-from ..core.synth import export_folder
 from ..core.settings import VARIANT_NAMES
+from ..core.synth import export_folder
 from .background import LatestJob
 
 DEFAULT_PER_CLASS = 1000

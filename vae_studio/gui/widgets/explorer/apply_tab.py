@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ....core import explorer_state as S
 from ....core.corruption import Corruption, corrupt, erase
-from ....core.denoise import CURVE_LEVELS, DEFAULT_ITERATIONS, psnr_curve, restore
+from ....core.denoise import DEFAULT_ITERATIONS, psnr_curve, restore
 from ....core.models import build_model
 from ...background import LatestJob
 from ..decoder_view import DigitView
@@ -164,7 +164,7 @@ class ApplyTab(QWidget):
 
     def _on_kind(self, *_) -> None:
         kind = self.kind
-        _, symbol, lo, hi, first = KINDS[kind]
+        _, _, lo, hi, first = KINDS[kind]
         erasing = kind == "erase"
         self.level_slider.setVisible(not erasing)
         self.level_label.setVisible(not erasing)
@@ -281,7 +281,6 @@ class ApplyTab(QWidget):
         r = restore(st.model, clean[None], damaged, self.kind, self.level, self._label(),
                     self.iter_spin.value() if damaged.locatable else 0)
         self.result = r
-        label = self._label()
         self.clean_view.set_image(clean)
         self.clean_view.title.setText("Clean\n" + self._what())
         self.corrupted_view.set_image(damaged.images[0])
