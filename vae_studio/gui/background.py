@@ -3,9 +3,10 @@
 A view that recomputes a figure whenever its model moves (about once a second while training)
 must neither freeze the window nor queue work faster than it finishes. :class:`LatestJob` runs
 one function on Qt's thread pool; a request made while it runs replaces any request already
-waiting, so a burst of snapshots costs one job more, not one per snapshot. ``min_interval_ms``
-spaces the starts, so a figure that follows training takes a bounded share of the CPU the
-training process needs.
+waiting, so a burst of snapshots costs one job more, not one per snapshot. A request that only
+follows the model (``throttled=True``) waits until the jobs before it have taken at most
+``max_share`` of the time since they started, so a figure that follows training leaves the
+training process the CPU it needs; what the person asks for starts as soon as the job ends.
 
 The function runs in a worker thread: it gets plain values (arrays, tensors, configs), never a
 Qt object, and returns plain values. Every exception it raises comes back as ``failed`` with
@@ -45,9 +46,11 @@ class LatestJob(QObject):
     done = Signal(object, object)
     failed = Signal(object, str)
 
-    def __init__(self, parent: QObject | None = None, min_interval_ms: int = 0):
+    def __init__(self, parent: QObject | None = None, max_share: float = 1.0):
         super().__init__(parent)
-        self.min_interval_ms = min_interval_ms
+        self.max_share = max_share
+        self._next_ms = 0  # when a throttled job may start, on the clock below
+        self._started_ms = 0
         self._worker = None
         self._running_key: Any = None
         self._pending: tuple | None = None
@@ -67,10 +70,11 @@ class LatestJob(QObject):
     def running_key(self) -> Any:
         return self._running_key if self._worker is not None else None
 
-    def request(self, key: Any, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` in a worker thread once the job before it has ended; a request
-        still waiting is dropped for this one."""
-        self._pending = (key, fn, args)
+    def request(self, key: Any, fn: Callable[..., Any], *args: Any, throttled: bool = False) -> None:
+        """Run ``fn(*args)`` in a worker thread once the job before it has ended (and, when
+        ``throttled``, once the share of time allows); a request still waiting is dropped for this one."""
+        self._pending = (key, fn, args, throttled)
+        self._delay.stop()
         if self._worker is None:
             self._start_pending()
 
@@ -86,12 +90,13 @@ class LatestJob(QObject):
     def _start_pending(self) -> None:
         if self._worker is not None or self._pending is None:
             return
-        if self.min_interval_ms and self._clock.isValid():
-            left = self.min_interval_ms - self._clock.elapsed()
-            if left > 0:
-                self._delay.start(int(left))
-                return
-        key, fn, args = self._pending
+        key, fn, args, throttled = self._pending
+        if not self._clock.isValid():
+            self._clock.start()
+        left = self._next_ms - self._clock.elapsed()
+        if throttled and left > 0:
+            self._delay.start(int(left))
+            return
         self._pending = None
         idle = threading.Event()
         self._idle = idle
@@ -108,7 +113,7 @@ class LatestJob(QObject):
         worker.returned.connect(self._on_returned)
         worker.finished.connect(self._on_finished)
         self._worker, self._running_key = worker, key
-        self._clock.start()
+        self._started_ms = self._clock.elapsed()
         worker.start()
 
     def _on_returned(self, result: Any) -> None:
@@ -119,6 +124,8 @@ class LatestJob(QObject):
             self.done.emit(key, result)
 
     def _on_finished(self) -> None:
+        took = self._clock.elapsed() - self._started_ms
+        self._next_ms = self._started_ms + took / self.max_share
         self._worker = None
         self._running_key = None
         self._start_pending()

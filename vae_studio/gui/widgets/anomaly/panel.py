@@ -262,13 +262,11 @@ class AnomalyPanel(QWidget):
                                   f"(k = {s.key[1]}) in {s.seconds:.1f} s.")
 
     def _on_scored(self, key, scored) -> None:
-        if self._source is None:
-            return
-        fresh = self.view.scored is None or self.view.scored.key[0] != scored.key[0]
+        if self._source is None or scored.key[0][:1] != self._source.key[:1]:
+            return  # scores of a run no longer shown
         self.view.scored = scored
         self._fill_scores()
-        if fresh or self.view.threshold is None:
-            self.view.threshold = None
+        self.view.threshold = None  # where 5% of the normal images are flagged, on the new scores
         self._redraw()
         self.refresh()
 

@@ -35,7 +35,7 @@ KINDS = {
 }
 PER_UNIT = 100  # the level slider moves in hundredths
 CURVE_IMAGES = 64  # held-out digits behind the chart: a stable mean in a second or two
-CURVE_INTERVAL_MS = 3000  # while a model trains, the chart follows it at most this often
+CURVE_SHARE = 0.1  # while a model trains, the chart follows it with at most this share of the time
 BRUSH = 1.6  # radius of the eraser, in image pixels
 STRIP_STEPS = 8  # inpainting iterates shown
 
@@ -65,7 +65,7 @@ class ApplyTab(QWidget):
         self.seed = 0
         self.mask: np.ndarray | None = None  # erased pixels, for "erase"
         self.result = None  # the last core DenoiseResult
-        self.chart_job = LatestJob(self, min_interval_ms=CURVE_INTERVAL_MS)
+        self.chart_job = LatestJob(self, max_share=CURVE_SHARE)
         self.chart_job.done.connect(self._on_curve)
         self.chart_job.failed.connect(lambda _k, msg: self.chart.set_curve(None, "", f"cannot compute: {msg}"))
         self._chart_key = None
@@ -229,7 +229,7 @@ class ApplyTab(QWidget):
         if changed & {S.MODEL, S.SELECTION, S.PROBES, S.DRAWN, S.LABEL} and self.isVisible():
             self.apply()
         if changed & {S.MODEL, S.PROBES} and self.isVisible():
-            self._request_curve()
+            self._request_curve(throttled=True)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -278,8 +278,9 @@ class ApplyTab(QWidget):
             self.steps_title.setText("")
             return
         damaged = self.corruption(clean)
-        r = restore(st.model, clean[None], damaged, self.kind, self.level, self._label(),
-                    self.iter_spin.value() if damaged.locatable else 0)
+        erased = damaged.locatable and not damaged.known.all()
+        r = restore(st.model, clean[None], damaged, kind=self.kind, level=self.level, labels=self._label(),
+                    iterations=self.iter_spin.value() if erased else 0)
         self.result = r
         self.clean_view.set_image(clean)
         self.clean_view.title.setText("Clean\n" + self._what())
@@ -297,7 +298,7 @@ class ApplyTab(QWidget):
             self.steps_title.setText("Noise has no known place: the VAE's output is one pass, encode → decode. "
                                      "A box or erased strokes are inpainted pass by pass.")
             return
-        if self.kind == "erase" and not r.corrupted.locatable:
+        if self.kind == "erase" and r.corrupted.known.all():
             self.steps_view.clear()
             self.steps_title.setText("Rub strokes out on the corrupted digit: the VAE fills them in.")
             return
@@ -315,7 +316,7 @@ class ApplyTab(QWidget):
     def _curve_kind(self) -> str:
         return "occlusion" if self.kind == "erase" else self.kind
 
-    def _request_curve(self) -> None:
+    def _request_curve(self, throttled: bool = False) -> None:
         st = self.state
         if not self.isVisible():
             return
@@ -330,7 +331,8 @@ class ApplyTab(QWidget):
         if key == self._chart_key or self.chart_job.running_key == key:
             return
         clean, labels = st.probe_examples(np.arange(n))
-        self.chart_job.request(key, _curve_job, snap.model_config, snap.state, clean, labels, kind, iterations)
+        self.chart_job.request(key, _curve_job, snap.model_config, snap.state, clean, labels, kind, iterations,
+                               throttled=throttled)
 
     def _on_curve(self, key, curve) -> None:
         self._chart_key = key

@@ -20,7 +20,7 @@ from ....core.sampler import posterior_means
 from ...background import LatestJob
 
 REFERENCE_POINTS = 2000  # training points the neighbours are sought among, in every map alike
-INTERVAL_MS = 2000  # while a model trains, the figure follows it at most this often
+SHARE = 0.1  # while a model trains, the figure follows it with at most this share of the time
 METHOD_NAMES = {"pca": "pixel PCA", "umap": "pixel UMAP", "tsne": "pixel t-SNE"}
 
 
@@ -61,7 +61,7 @@ class MapQualityLabel(QLabel):
             f"{DEFAULT_K} nearest training points in the same 2-D view, and the share it gets right is shown.\n"
             "Beside it, the same for a 2-D PCA of the raw pixels (and UMAP or t-SNE of the pixels when installed): "
             "what the VAE's map buys over classic dimension reduction.")
-        self.job = LatestJob(self, min_interval_ms=INTERVAL_MS)
+        self.job = LatestJob(self, max_share=SHARE)
         self.job.done.connect(self._on_done)
         self.job.failed.connect(lambda _k, msg: self.setText(f"Map quality: cannot measure ({msg})"))
         self._train_mu: tuple | None = None  # (model key, codes)
@@ -105,7 +105,7 @@ class MapQualityLabel(QLabel):
         snap = st.snapshot
         self.job.request(keys, measure, snap.model_config, snap.state, reference,
                          np.asarray(st.mu[:n], dtype=np.float64), labels, images.reshape(n, -1),
-                         p.matrix.copy(), p.center.copy(), train_mu, baselines)
+                         p.matrix.copy(), p.center.copy(), train_mu, baselines, throttled=train_mu is None)
 
     def _on_done(self, keys, result) -> None:
         train_mu, baselines, latent = result
