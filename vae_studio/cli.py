@@ -27,7 +27,7 @@ MAX_EPOCHS = 100_000
 MAX_BATCH = 1_000_000
 MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
 # modules under vae_studio/ that define add_commands(subparsers): one per family of commands
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("cli_apps",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -224,24 +224,12 @@ def _train(args) -> int:
 
 # -- evaluate ------------------------------------------------------------------------------------
 def _evaluate(args) -> int:
-    from .core import evaluate, load_checkpoint, load_dataset, resolve_device
-
-    from .core.data import BUILTIN_SOURCES
-    from .core.errors import DataError
+    from .core import evaluate, load_checkpoint, resolve_device
 
     bundle = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
-    source = args.dataset or bundle["dataset"]
-    if args.dataset is None and source not in BUILTIN_SOURCES and not _is_dir(Path(source).expanduser()):
-        relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
-        raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
-                        "(moved or deleted?); give its current location with --dataset")
-    dataset = load_dataset(source, args.data_dir)
+    dataset = dataset_for(args, bundle)
     model = bundle["_model"].to(device)
-    if tuple(dataset.image_shape) != tuple(model.cfg.image_shape):
-        from .core.errors import DataError
-
-        raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {model.cfg.image_shape}")
     split = dataset.split(args.split)
     result = evaluate(model, split, device, iwae_samples=args.iwae_samples, seed=args.seed,
                       binarize=bundle["train_config"].binarize)
@@ -259,6 +247,25 @@ def _evaluate(args) -> int:
     print(f"  active units {result.active_units:4d} of {len(result.kl_per_dim)}")
     print("  KL per dim   " + " ".join(f"{v:.2f}" for v in result.kl_per_dim))
     return 0
+
+
+def dataset_for(args, bundle: dict):
+    """The dataset a command on a checkpoint reads: ``--dataset``, else the one it was trained on;
+    refused with one line when it is gone or its images are not the model's shape."""
+    from .core import load_dataset
+    from .core.data import BUILTIN_SOURCES
+    from .core.errors import DataError
+
+    source = args.dataset or bundle["dataset"]
+    if args.dataset is None and source not in BUILTIN_SOURCES and not _is_dir(Path(source).expanduser()):
+        relative = "" if Path(source).is_absolute() else ", a path relative to the folder training ran in"
+        raise DataError(f"{args.checkpoint} was trained on the dataset folder {source}{relative}, which is not there "
+                        "(moved or deleted?); give its current location with --dataset")
+    dataset = load_dataset(source, args.data_dir)
+    shape = tuple(bundle["model_config"].image_shape)
+    if tuple(dataset.image_shape) != shape:
+        raise DataError(f"{dataset.name} has {dataset.image_shape} images but the model expects {shape}")
+    return dataset
 
 
 def _is_dir(path: Path) -> bool:

@@ -3,37 +3,49 @@
 - ``neg_elbo``, ``recon``, ``kl``: the -ELBO and its two terms in nats, averaged over the same k
   posterior draws the IWAE estimate uses;
 - ``nll_iwae``: the importance-weighted estimate of -log p(x) with k draws (Burda et al. 2015);
-- ``<compressor>_corrected``: Serrà et al.'s complexity-corrected score, the NLL in bits minus the
-  image's length in bits under a lossless compressor (:mod:`.complexity`). Raw likelihood mostly
-  measures how simple an image is: a model of clothes finds digits more likely than clothes
-  (Nalisnick et al. 2019). The correction removes what any compressor would also find simple.
-
-:data:`RECOMMENDED` names the score the evidence favours (``scripts/anomaly_evidence.py``).
+- ``local_corrected``: the NLL minus the image's length under a local predictive coder in the
+  model's own likelihood (:func:`.complexity.local_code_length`): Serrà et al.'s (2020) input
+  complexity correction. Raw likelihood mostly measures how simple an image is, so a model of
+  clothes finds digits more likely than clothes (Nalisnick et al. 2019); the correction removes
+  what a generic coder also finds simple;
+- ``latent_density``: -log of the training codes' density (a Gaussian mixture) at the image's
+  posterior mean: how far from where the training images' codes lie it lands;
+- ``atypicality`` (:data:`RECOMMENDED`): the sum of the last two, each standardised by its mean
+  and spread over the model's own training images (a :class:`Calibration`);
+- ``<compressor>_corrected``: Serrà et al.'s score with a real compressor, the NLL in bits minus
+  the compressed length in bits; measured and not recommended: a Bernoulli likelihood of grey
+  pixels is no code length, and the compressor's bits swamp it (``scripts/anomaly_evidence.py``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .complexity import COMPRESSORS, compressed_bits
+from .complexity import COMPRESSORS, compressed_bits, local_code_length
 from .data import Split, to_float
 from .errors import DataError
 from .evaluate import posterior_sample
 from .losses import kl_per_dim, recon_nll
 from .models import VAE
 from .roc import auroc
+from .sampler import GaussianMixture
 
 _LOG_2PI = math.log(2 * math.pi)
 BASE_SCORES = ("neg_elbo", "recon", "kl", "nll_iwae")
-RECOMMENDED_COMPRESSOR = "png"
-RECOMMENDED = f"{RECOMMENDED_COMPRESSOR}_corrected"
+RECOMMENDED = "atypicality"
+UNCALIBRATED = "local_corrected"  # the recommended score where no training images calibrate one
+CALIBRATED_PARTS = ("local_corrected", "latent_density")
 DEFAULT_IWAE_SAMPLES = 16
+CALIBRATION_IMAGES = 2000  # training images the calibration scores; more change its figures little
+DENSITY_COMPONENTS = 10
 SCORE_LABELS = {
     "neg_elbo": "−ELBO (nats)", "recon": "reconstruction (nats)", "kl": "KL (nats)", "nll_iwae": "IWAE NLL (nats)",
+    "local_corrected": "NLL − local coder (nats)", "latent_density": "latent density NLL (nats)",
+    "atypicality": "atypicality (standardised)",
     **{f"{c}_corrected": f"NLL − {c.upper()} length (bits)" for c in COMPRESSORS},
 }
 
@@ -51,7 +63,6 @@ class ScoreTable:
     iwae_samples: int
     likelihood: str
     recommended: str = RECOMMENDED
-    extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -86,7 +97,7 @@ class ScoreTable:
             yield (i, int(self.labels[i]), *(float(d[i]) for d in data))
 
     def csv_columns(self) -> list[str]:
-        others = [n for n in self.scores if n not in ("neg_elbo", "recon", "kl")]
+        others = [n for n in self.scores if n not in ("neg_elbo", "recon", "kl", self.recommended)]
         return ["index", "label", "neg_elbo", "recon", "kl", "score", *others]
 
 
@@ -101,8 +112,9 @@ def _labels_for(model: VAE, labels: torch.Tensor) -> torch.Tensor | None:
 
 @torch.no_grad()
 def likelihood_scores(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
-                      device: torch.device | str = "cpu", max_decodes: int = 8192) -> dict[str, np.ndarray]:
-    """The model's own scores (:data:`BASE_SCORES`) of every image of ``split``, in nats.
+                      device: torch.device | str = "cpu", max_decodes: int = 8192) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The model's own scores (:data:`BASE_SCORES`) of every image of ``split``, in nats, and the
+    images' posterior means (N, D).
 
     One set of k posterior draws per image gives all four: recon is the mean of -log p(x|z) over
     the draws, KL is analytic, and the IWAE estimate is the log-mean-exp of the importance weights.
@@ -113,7 +125,7 @@ def likelihood_scores(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, s
     gen = torch.Generator(device=device).manual_seed(int(seed))
     was_training = model.training
     model.eval()
-    out: dict[str, list] = {name: [] for name in BASE_SCORES}
+    out: dict[str, list] = {name: [] for name in (*BASE_SCORES, "mu")}
     batch = max(1, max_decodes // k)
     try:
         for i in range(0, len(split), batch):
@@ -131,29 +143,72 @@ def likelihood_scores(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, s
             log_p_z = (-0.5 * (z.pow(2) + _LOG_2PI)).sum(-1).double()
             nll = -(torch.logsumexp(-rec + log_p_z - log_q, 0) - math.log(k))
             recon = rec.mean(0)
-            for name, t in (("neg_elbo", recon + kl), ("recon", recon), ("kl", kl), ("nll_iwae", nll)):
+            for name, t in (("neg_elbo", recon + kl), ("recon", recon), ("kl", kl), ("nll_iwae", nll), ("mu", mu)):
                 out[name].append(t.cpu().numpy())
     finally:
         model.train(was_training)
-    return {name: np.concatenate(v) if v else np.zeros(0) for name, v in out.items()}
+    mu = np.concatenate(out.pop("mu")) if out["mu"] else np.zeros((0, model.cfg.latent_dim), np.float32)
+    return {name: np.concatenate(v) if v else np.zeros(0) for name, v in out.items()}, mu
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What typical looks like for one model: its training codes' density, and the mean and spread
+    of the parts of the recommended score over its training images."""
+
+    density: GaussianMixture
+    stats: dict[str, tuple[float, float]]  # part -> (mean, standard deviation)
+    n_images: int
+
+    @classmethod
+    def fit(cls, model: VAE, train: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
+            device: torch.device | str = "cpu", max_images: int = CALIBRATION_IMAGES) -> "Calibration":
+        if len(train) == 0:
+            raise DataError("calibrating the anomaly score needs the model's training images; none were given")
+        if len(train) > max_images:
+            idx = np.sort(np.random.default_rng(seed).choice(len(train), max_images, replace=False))
+            train = train.subset(torch.from_numpy(idx))
+        base, mu = likelihood_scores(model, train, k, seed, device)
+        # the density is fitted on one half and measured on the other: codes it was fitted to
+        # look likelier than new ones, which would make every new image a little anomalous
+        order = np.random.default_rng(seed + 1).permutation(len(train))
+        fit_half, held_half = order[: len(order) // 2], order[len(order) // 2 :]
+        density = GaussianMixture.fit(mu[fit_half] if len(fit_half) else mu, DENSITY_COMPONENTS, seed=seed)
+        parts = _parts(model, train, base, mu, density)
+        stats = {name: (float(v[held_half].mean()), float(max(v[held_half].std(), 1e-9))) for name, v in parts.items()}
+        return cls(density, stats, len(train))
+
+
+def _parts(model: VAE, split: Split, base: dict, mu: np.ndarray, density: GaussianMixture | None) -> dict[str, np.ndarray]:
+    log_sigma = None if model.log_sigma is None else float(model.log_sigma)
+    coder = local_code_length(to_float(split.images).numpy(), model.cfg.likelihood, log_sigma)
+    out = {"local_corrected": base["nll_iwae"] - coder}
+    if density is not None:
+        out["latent_density"] = -density.log_prob(mu)
+    return out
 
 
 def score_split(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
-                device: torch.device | str = "cpu", compressors=(RECOMMENDED_COMPRESSOR,),
+                device: torch.device | str = "cpu", calibration: Calibration | None = None, compressors=(),
                 likelihood: str | None = None) -> ScoreTable:
-    """Every score of every image of ``split``; a complexity-corrected score per compressor."""
-    base = likelihood_scores(model, split, k, seed, device)
+    """Every score of every image of ``split``. With a ``calibration`` (from the model's training
+    images) the recommended ``atypicality``, else ``local_corrected``, is the table's score;
+    ``compressors`` add Serrà et al.'s score with each of those compressors."""
+    base, mu = likelihood_scores(model, split, k, seed, device)
     scores = dict(base)
+    parts = _parts(model, split, base, mu, None if calibration is None else calibration.density)
+    scores.update(parts)
+    if calibration is not None:
+        scores[RECOMMENDED] = sum((parts[n] - calibration.stats[n][0]) / calibration.stats[n][1] for n in CALIBRATED_PARTS)
     nll_bits = base["nll_iwae"] / math.log(2)
-    images = split.images.numpy()
     for c in compressors:
-        scores[corrected_name(c)] = nll_bits - compressed_bits(images, c)
-    recommended = RECOMMENDED if RECOMMENDED in scores else corrected_name(compressors[0]) if compressors else "nll_iwae"
+        scores[corrected_name(c)] = nll_bits - compressed_bits(split.images.numpy(), c)
+    recommended = RECOMMENDED if calibration is not None else UNCALIBRATED
     return ScoreTable(scores, split.labels.numpy().copy(), k, likelihood or model.cfg.likelihood, recommended)
 
 
 def score_images(model: VAE, images, labels=None, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
-                 compressors=(RECOMMENDED_COMPRESSOR,)) -> ScoreTable:
+                 calibration: Calibration | None = None, compressors=()) -> ScoreTable:
     """:func:`score_split` for float images in [0, 1] (a drawing, a corrupted digit), on the CPU.
 
     The images are quantised to 8 bits first, as a dataset's images are."""
@@ -163,7 +218,7 @@ def score_images(model: VAE, images, labels=None, k: int = DEFAULT_IWAE_SAMPLES,
     if u8.ndim == 4 and u8.shape[1] == 1:
         u8 = u8[:, 0]
     y = np.zeros(len(u8), dtype=np.int64) if labels is None else np.asarray(labels, dtype=np.int64).reshape(-1)
-    return score_split(model, Split(torch.from_numpy(u8), torch.from_numpy(y)), k, seed, "cpu", compressors)
+    return score_split(model, Split(torch.from_numpy(u8), torch.from_numpy(y)), k, seed, "cpu", calibration, compressors)
 
 
 def anomalous(labels, classes) -> np.ndarray:

@@ -1,10 +1,13 @@
 """Denoising and inpainting with a trained VAE, measured against a 3x3 median filter.
 
-A VAE denoises by projection: the encoder maps a corrupted image to the code of the clean digit
-it most resembles and the decoder draws that digit, so noise the model never learned to draw is
-left out. Where the damage has a known place (an occluding box, erased strokes), inpainting
-iterates encode -> decode with the known pixels put back after every pass, so the filled-in
-region is drawn to agree with what is still there.
+A VAE denoises by projection onto what it can draw. Two ways are offered: "fit" searches for
+the code whose decoded image best explains the corrupted one under the corruption's own noise
+model (:mod:`.latent_fit`), the better of the two in every measurement (README, denoising
+table); "encoder" is one encode -> decode pass, which is instant but meets an input unlike
+anything the encoder was trained on. Where the damage has a known place (an occluding box,
+erased strokes), the encoder way iterates encode -> decode with the known pixels put back after
+every pass, so the filled-in region is drawn to agree with what is still there, and returns the
+iterates.
 
 Images are float arrays in [0, 1], (N, H, W) for one-channel models or (N, C, H, W); results come
 back in the shape they were given. Models run on the CPU unless a device is passed.
@@ -19,6 +22,7 @@ import torch
 
 from .corruption import Corruption, corrupt, median3x3, psnr
 from .decoding import as_batch
+from .latent_fit import label_batch, restore_by_fit
 from .models import VAE
 
 DEFAULT_ITERATIONS = 10
@@ -29,21 +33,12 @@ CURVE_LEVELS = {  # the noise levels of the PSNR-against-noise chart, per kind
 }
 
 
-def _labels(model: VAE, labels, n: int) -> torch.Tensor | None:
-    if not model.conditional:
-        return None
-    if labels is None:
-        raise ValueError("a conditional model reconstructs an image of a given class: pass labels=")
-    y = torch.as_tensor(np.asarray(labels), dtype=torch.long).reshape(-1)
-    return y.expand(n) if y.numel() == 1 else y
-
-
 @torch.no_grad()
 def reconstruct(model: VAE, images, labels=None, device: torch.device | str = "cpu", batch: int = 1024) -> np.ndarray:
     """The decoder's mean image at the encoder's mean code, for each image: the VAE's denoised copy."""
     a = np.asarray(images, dtype=np.float32)
     x = as_batch(a, model)
-    y = _labels(model, labels, len(x))
+    y = label_batch(model, labels, len(x))
     was_training = model.training
     model.eval()
     out = []
@@ -76,24 +71,28 @@ def inpaint(model: VAE, images, known, iterations: int = DEFAULT_ITERATIONS, lab
     return np.stack(steps)
 
 
+METHODS = ("fit", "encoder")
+METHOD_LABELS = {
+    "fit": "the code that best explains the corrupted image (MAP under the noise model)",
+    "encoder": "encode → decode (iterated, known pixels kept, where the damage has a place)",
+}
+
+
 @dataclass(frozen=True)
 class DenoiseResult:
     """One corruption of a batch of clean images and what each method made of it."""
 
     kind: str
     level: float
+    method: str  # one of METHODS
     clean: np.ndarray
     corrupted: Corruption
-    denoised: np.ndarray  # the VAE's output: inpainted where the damage has a place, else reconstructed
+    denoised: np.ndarray  # the VAE's restoration
     median: np.ndarray  # the 3x3 median filter of the corrupted images
-    steps: np.ndarray | None  # the inpainting iterates (T + 1, ...), None for a reconstruction
+    steps: np.ndarray | None  # the encode -> decode iterates (T + 1, ...) of an inpainting, else None
     psnr_noisy: np.ndarray  # (N,) dB against the clean images
     psnr_denoised: np.ndarray
     psnr_median: np.ndarray
-
-    @property
-    def method(self) -> str:
-        return "inpainting" if self.steps is not None else "reconstruction"
 
     def summary(self) -> dict:
         """Mean PSNRs over the images, in dB."""
@@ -104,25 +103,34 @@ class DenoiseResult:
         }
 
 
-def denoise(model: VAE, clean, kind: str, level: float, seed: int = 0, labels=None,
+def denoise(model: VAE, clean, kind: str, level: float, seed: int = 0, labels=None, method: str = "fit",
             iterations: int = DEFAULT_ITERATIONS, device: torch.device | str = "cpu") -> DenoiseResult:
     """Corrupt ``clean`` with one of :data:`~vae_studio.core.corruption.NOISES` and restore it."""
     clean = np.asarray(clean, dtype=np.float32)
-    return restore(model, clean, corrupt(clean, kind, level, seed), kind, level, labels, iterations, device)
+    return restore(model, clean, corrupt(clean, kind, level, seed), kind, level, labels, method, iterations, device)
 
 
 def restore(model: VAE, clean, corrupted: Corruption, kind: str = "erase", level: float = 0.0, labels=None,
-            iterations: int = DEFAULT_ITERATIONS, device: torch.device | str = "cpu") -> DenoiseResult:
-    """Restore an already corrupted batch (a mask erased with the mouse, say) and measure it."""
+            method: str = "fit", iterations: int = DEFAULT_ITERATIONS, device: torch.device | str = "cpu") -> DenoiseResult:
+    """Restore an already corrupted batch (strokes erased with the mouse, say) and measure it.
+
+    ``method`` "fit": the decoded MAP code under the corruption's noise model (known pixels kept
+    where the damage has a place); "encoder": one encode -> decode pass, or for damage with a
+    place the iterated inpainting, whose iterates come back as ``steps``."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     clean = np.asarray(clean, dtype=np.float32)
+    known = corrupted.known if corrupted.locatable else None
     steps = None
-    if corrupted.locatable:
-        steps = inpaint(model, corrupted.images, corrupted.known, iterations, labels, device)
+    if method == "fit":
+        denoised = restore_by_fit(model, corrupted.images, kind, level, known, labels)
+    elif known is not None:
+        steps = inpaint(model, corrupted.images, known, iterations, labels, device)
         denoised = steps[-1]
     else:
         denoised = reconstruct(model, corrupted.images, labels, device)
     median = median3x3(corrupted.images)
-    return DenoiseResult(kind, float(level), clean, corrupted, denoised, median, steps,
+    return DenoiseResult(kind, float(level), method, clean, corrupted, denoised, median, steps,
                          psnr(clean, corrupted.images), psnr(clean, denoised), psnr(clean, median))
 
 
@@ -131,6 +139,7 @@ class PsnrCurve:
     """Mean PSNR (dB) of the noisy, VAE-denoised and median-filtered images at each noise level."""
 
     kind: str
+    method: str
     levels: np.ndarray
     noisy: np.ndarray
     denoised: np.ndarray
@@ -138,9 +147,9 @@ class PsnrCurve:
 
 
 def psnr_curve(model: VAE, clean, kind: str = "gaussian", levels=None, seed: int = 0, labels=None,
-               iterations: int = DEFAULT_ITERATIONS, device: torch.device | str = "cpu") -> PsnrCurve:
+               method: str = "fit", iterations: int = DEFAULT_ITERATIONS, device: torch.device | str = "cpu") -> PsnrCurve:
     """The PSNR-against-noise chart for ``model`` on ``clean`` images, with the median yardstick."""
     levels = np.asarray(CURVE_LEVELS[kind] if levels is None else levels, dtype=np.float64)
-    rows = [denoise(model, clean, kind, float(lv), seed, labels, iterations, device).summary() for lv in levels]
+    rows = [denoise(model, clean, kind, float(lv), seed, labels, method, iterations, device).summary() for lv in levels]
     col = lambda key: np.array([r[key] for r in rows])  # noqa: E731
-    return PsnrCurve(kind, levels, col("psnr_noisy"), col("psnr_denoised"), col("psnr_median"))
+    return PsnrCurve(kind, method, levels, col("psnr_noisy"), col("psnr_denoised"), col("psnr_median"))

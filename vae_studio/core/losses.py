@@ -61,6 +61,11 @@ def cb_mean(logits: torch.Tensor) -> torch.Tensor:
 
 def recon_nll(logits: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli", log_sigma: torch.Tensor | None = None) -> torch.Tensor:
     """-log p(x | z) per image, shape (B,)."""
+    return pixel_nll(logits, x, likelihood, log_sigma).flatten(1).sum(1)
+
+
+def pixel_nll(logits: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli", log_sigma: torch.Tensor | None = None) -> torch.Tensor:
+    """-log p(x | z) of each pixel, the shape of ``x``: what inpainting sums over the known pixels only."""
     logits = logits.float()
     if likelihood == "bernoulli":
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
@@ -74,7 +79,7 @@ def recon_nll(logits: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoull
         nll = 0.5 * ((x - torch.sigmoid(logits)) * torch.exp(-log_sigma)).pow(2) + log_sigma + 0.5 * _LOG_2PI
     else:
         raise ValueError(f"unknown likelihood {likelihood!r}")
-    return nll.flatten(1).sum(1)
+    return nll
 
 
 def elbo_terms(
