@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae_studio.core import ModelConfig, TrainConfig, Trainer
-from vae_studio.core.anomaly import RECOMMENDED, ScoreTable
+from vae_studio.core.anomaly import RECOMMENDED, UNCALIBRATED, ScoreTable
 from vae_studio.core.anomaly_view import (
     HELD_OUT, OTHER, AnomalyView, ScoredSets, held_out_points, score_sets,
 )
@@ -89,7 +89,15 @@ def test_score_sets_scores_the_map_points_in_their_order(digits):
     s = score_sets(("run", 1), trainer.model_cfg, state, held, 2)
     assert s.key == ("run", 1) and len(s.held_out) == 4 and s.other is None
     assert s.held_out.labels.tolist() == digits.test.labels[probe].tolist()
-    assert s.held_out.recommended in s.held_out.scores
+    assert s.calibration is None and s.held_out.recommended == UNCALIBRATED  # no training images given
+    train = digits.train.subset(torch.arange(300))
     small = Split(digits.test.images[:3], digits.test.labels[:3])
-    s2 = score_sets(("run", 1), trainer.model_cfg, state, small, 1, other_source="digits", other_name="Digits")
+    s2 = score_sets(("run", 1), trainer.model_cfg, state, small, 1, other_source="digits", other_name="Digits",
+                    train=train)
+    assert s2.calibration.n_images == 300 and s2.held_out.recommended == RECOMMENDED
+    assert RECOMMENDED in s2.other.scores and "png_corrected" in s2.held_out.scores
     assert len(s2.other) == len(digits.test) and s2.other_images.shape == (len(digits.test), 28, 28)
+    # a calibration passed in is used as it is, not fitted again
+    s3 = score_sets(("run", 1), trainer.model_cfg, state, small, 1, calibration=s2.calibration)
+    assert s3.calibration is s2.calibration
+    np.testing.assert_allclose(s3.held_out.score, s2.held_out.score)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import Qt
 
 from vae_studio.core import ModelConfig, load_dataset
+from vae_studio.core.anomaly import RECOMMENDED
 from vae_studio.core.anomaly_view import OTHER, ModelSource, held_out_points
 from vae_studio.core.roc import auroc
 from vae_studio.gui.widgets.anomaly import AnomalyPanel
@@ -31,8 +33,9 @@ def snap(data):
 
 
 def _source(snap, data, key=("run", 1), trained=TRAINED):
+    train = data.train.subset(torch.arange(300))  # the images that calibrate the recommended score
     return ModelSource(key, snap.model_config, snap.state, held_out_points(data.test, snap.probe_index),
-                       tuple(data.class_names), trained, snap.step)
+                       tuple(data.class_names), trained, snap.step, train)
 
 
 @pytest.fixture
@@ -57,6 +60,7 @@ def test_the_class_left_out_of_training_is_the_default_anomaly(qtbot, panel, sna
     qtbot.waitUntil(lambda: _scored(panel), timeout=WAIT_MS)
     table = panel.view.scored.held_out
     assert len(table) == len(snap.probe_index) and table.labels.tolist() == list(snap.probe_labels)
+    assert table.recommended == RECOMMENDED and "calibrated on 300 training images" in panel.status_label.text()
     assert panel.score_combo.currentData() == table.recommended and panel.score_combo.currentText().startswith("★")
     assert panel.roc.auroc == pytest.approx(auroc(table.score, table.labels == 7))
     assert f"{panel.roc.auroc:.3f}" in panel.roc.plot.getPlotItem().titleLabel.text
@@ -114,11 +118,14 @@ def test_scores_of_a_training_model_wait_for_score_now(qtbot, panel, snap, data)
 def test_another_dataset_is_scored_against_the_model(qtbot, panel, snap, data, fashion_dir):
     panel.set_source(_source(snap, data, trained=None))
     assert not panel.view.anomalous  # trained on every class: nothing held out
+    qtbot.waitUntil(lambda: _scored(panel), timeout=WAIT_MS)
+    calibration = panel.view.scored.calibration
     panel.add_other_source(str(fashion_dir), "Fashion-MNIST")
     assert panel.mode_combo.currentData() == "other" and panel.other_row.isVisible()
     qtbot.waitUntil(lambda: _scored(panel) and panel.view.scored.other is not None, timeout=WAIT_MS)
     s = panel.view.scored
     assert s.other_name == "Fashion-MNIST" and len(s.other) == 2000
+    assert s.calibration is calibration  # the same model and k: calibrated once
     both = np.r_[s.held_out.score, s.other.score]
     assert panel.roc.auroc == pytest.approx(auroc(both, np.r_[np.zeros(len(s.held_out)), np.ones(len(s.other))]))
     # 2,000 Fashion-MNIST images beside 500 digits: some are among the least or the most typical

@@ -50,18 +50,24 @@ def _choose(combo, key):
     combo.setCurrentIndex(combo.findData(key))
 
 
-def test_noise_is_removed_by_one_pass_and_measured_against_the_clean_digit(qtbot, explorer, data, snap):
+def test_noise_is_removed_both_ways_and_measured_against_the_clean_digit(qtbot, explorer, data, snap):
     tab = explorer.apply_tab
     explorer.tabs.setCurrentWidget(tab)
-    assert tab.kind == "gaussian"
+    assert tab.kind == "gaussian" and tab.method == "fit"
     clean = data.test.images[snap.probe_index[0]].numpy() / 255.0
     np.testing.assert_allclose(tab.clean_view.image(), clean, atol=1e-6)
-    r = tab.result
-    assert r.steps is None  # noise has no place: one encode -> decode
     noisy = tab.corrupted_view.image()
     assert f"{psnr(clean[None], noisy[None])[0]:.1f} dB" in tab.corrupted_view.title.text()
+    # the best-fit code comes from a worker thread
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.method == "fit", timeout=WAIT_MS)
+    r = tab.result
+    np.testing.assert_array_equal(r.corrupted.images[0], noisy)
     assert f"{r.psnr_denoised[0]:.1f} dB" in tab.restored_view.title.text()
     assert f"{r.psnr_median[0]:.1f} dB" in tab.median_view.title.text()
+    _choose(tab.method_combo, "encoder")
+    r = tab.result
+    assert r.method == "encoder" and r.steps is None  # noise has no place: one encode -> decode
+    assert f"{r.psnr_denoised[0]:.1f} dB" in tab.restored_view.title.text()
     tab.new_button.click()
     assert not np.array_equal(tab.corrupted_view.image(), noisy)  # new noise
     tab.level_slider.setValue(0)
@@ -77,6 +83,7 @@ def test_noise_is_removed_by_one_pass_and_measured_against_the_clean_digit(qtbot
 def test_an_occluding_box_is_inpainted_pass_by_pass_with_the_known_pixels_kept(qtbot, explorer):
     tab = explorer.apply_tab
     explorer.tabs.setCurrentWidget(tab)
+    _choose(tab.method_combo, "encoder")
     _choose(tab.kind_combo, "occlusion")
     r = tab.result
     assert r.steps.shape[0] == tab.iter_spin.value() + 1
@@ -97,6 +104,7 @@ def test_an_occluding_box_is_inpainted_pass_by_pass_with_the_known_pixels_kept(q
 def test_strokes_rubbed_out_with_the_mouse_are_filled_in(qtbot, explorer):
     tab = explorer.apply_tab
     explorer.tabs.setCurrentWidget(tab)
+    _choose(tab.method_combo, "encoder")
     _choose(tab.kind_combo, "erase")
     assert tab.result.corrupted.known.all()  # nothing erased yet
     view = tab.corrupted_view
@@ -115,6 +123,9 @@ def test_strokes_rubbed_out_with_the_mouse_are_filled_in(qtbot, explorer):
     known = r.corrupted.known[0]
     np.testing.assert_array_equal(known, ~tab.mask)
     np.testing.assert_array_equal(r.denoised[0][known], r.clean[0][known])
+    _choose(tab.method_combo, "fit")  # the best-fit code draws the erased pixels too, keeping the rest
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.method == "fit", timeout=WAIT_MS)
+    np.testing.assert_array_equal(tab.result.denoised[0][known], r.clean[0][known])
     tab.new_button.click()  # "Restore strokes"
     assert tab.mask is None and tab.result.corrupted.known.all()
 
@@ -125,6 +136,7 @@ def test_the_draw_pad_digit_can_be_restored(qtbot, explorer):
     explorer.encode_drawing()
     tab = explorer.apply_tab
     explorer.tabs.setCurrentWidget(tab)
+    _choose(tab.method_combo, "encoder")
     _choose(tab.source_combo, "drawing")
     np.testing.assert_allclose(tab.clean_view.image(), explorer.state.drawing)
     assert "your drawing" in tab.clean_view.title.text() and tab.result is not None

@@ -2,7 +2,8 @@
 anomalous, the chosen score's histogram, ROC and threshold, and the gallery's picks.
 
 Two sets are scored by one model (:func:`score_sets`, the slow part, run off the GUI thread):
-the held-out points of the latent map, in the map's order, and optionally another dataset. The
+the held-out points of the latent map, in the map's order, and optionally another dataset; the
+recommended score is calibrated on the model's own training images, as ``vae-studio score`` does. The
 anomalies are either some classes of the held-out points (by default those the model was not
 trained on) or the other dataset, whose images are then set against the held-out images of the
 classes the model knows.
@@ -15,14 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .anomaly import RECOMMENDED, SCORE_LABELS, ScoreTable, score_split
-from .data import Split, load_dataset
+from .anomaly import RECOMMENDED, SCORE_LABELS, Calibration, ScoreTable, score_split
+from .data import Split, binarized, load_dataset
 from .errors import DataError
 from .messages import probe_index
 from .models import build_model
 from .roc import Rates, RocCurve, rates_at, roc_curve, threshold_at_fpr
 
 MAX_OTHER_IMAGES = 2000  # images of another dataset scored against the model
+COMPRESSORS = ("png",)  # Serrà et al.'s score with a real compressor, shown beside the recommended one
 DEFAULT_FPR = 0.05  # the threshold first shown flags this share of the normal images
 HELD_OUT, OTHER = "held_out", "other"
 MODES = ("classes", "other")
@@ -39,6 +41,8 @@ class ModelSource:
     class_names: tuple[str, ...]
     trained: tuple[int, ...] | None = None  # the classes it learnt; None: all
     step: int = 0
+    train: Split | None = None  # its training images (of the classes it learnt), to calibrate the score
+    binarize: bool = False  # trained on 0/1 pixels: scored on one fixed 0/1 draw, as it was validated
 
 
 @dataclass(frozen=True)
@@ -52,33 +56,40 @@ class ScoredSets:
     other_images: np.ndarray | None = None
     other_name: str = ""
     seconds: float = 0.0
+    calibration: Calibration | None = None  # None: no training images, the score is uncalibrated
 
 
 def score_sets(key: tuple, model_config, state: dict, held_out: Split, k: int, other_source: str | None = None,
-               other_name: str = "", seed: int = 0) -> ScoredSets:
+               other_name: str = "", seed: int = 0, train: Split | None = None, binarize: bool = False,
+               calibration: Calibration | None = None) -> ScoredSets:
     """Score ``held_out`` (the map's points) and, when named, another dataset's held-out split
     (at most :data:`MAX_OTHER_IMAGES` of it) with a model built from ``state``: a private copy,
-    so this may run in any thread."""
+    so this may run in any thread. The recommended score is calibrated on ``train`` (unless a
+    ``calibration`` of the same model and k is passed in)."""
     import time
 
     start = time.perf_counter()
     model = build_model(model_config)
     model.load_state_dict(state)
     model.eval().requires_grad_(False)
-    table = score_split(model, held_out, k, seed)
+    as_scored = (lambda s: binarized(s, seed)) if binarize else (lambda s: s)  # noqa: E731
+    if calibration is None and train is not None and len(train):
+        calibration = Calibration.fit(model, as_scored(train), k, seed)
+    held_out = as_scored(held_out)
+    table = score_split(model, held_out, k, seed, calibration=calibration, compressors=COMPRESSORS)
     other = other_images = None
     if other_source:
         test = load_dataset(other_source).test
         if tuple(test.images.shape[1:]) != tuple(model_config.image_shape[1:]):
             raise DataError(f"{other_name or other_source} has {tuple(test.images.shape[1:])} images; this model reads "
                             f"{tuple(model_config.image_shape[1:])}")
-        test = test.subset(probe_index(len(test), MAX_OTHER_IMAGES))
+        test = as_scored(test.subset(probe_index(len(test), MAX_OTHER_IMAGES)))
         if model_config.conditional:  # a conditional model scores an image given a class it knows
             test = Split(test.images, test.labels.clamp(0, model_config.num_classes - 1))
-        other = score_split(model, test, k, seed)
+        other = score_split(model, test, k, seed, calibration=calibration, compressors=COMPRESSORS)
         other_images = test.images.numpy()
     return ScoredSets(key, table, held_out.images.numpy(), other, other_images, other_name,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, calibration)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from ..core.anomaly_view import ModelSource, held_out_points
+from ..core.data import class_subset
 from .run_record import RunRecord
 from .synth_export import SynthExport
 from .widgets.anomaly import AnomalyPanel
@@ -31,6 +32,7 @@ class Applications(QObject):
         self.synth = SynthExport(window)
         self._run: RunRecord | None = None
         self._held: tuple | None = None  # (dataset id, probe index bytes, Split)
+        self._train: tuple | None = None  # (dataset id, classes, Split): the images that calibrate the score
         s = window.session
         s.current_changed.connect(self._on_current)
         s.dataset_loaded.connect(self.update_source)
@@ -68,8 +70,11 @@ class Applications(QObject):
         if held is None:
             self.anomaly.set_source(None)
             return
+        classes = run.settings.classes
+        if self._train is None or self._train[:2] != (id(dataset), classes):
+            self._train = (id(dataset), classes, class_subset(dataset.train, classes))
         source = ModelSource((run.id, snap.step), snap.model_config, snap.state, held, tuple(dataset.class_names),
-                             run.settings.classes, snap.step)
+                             classes, snap.step, self._train[2], run.settings.binarize)
         self.anomaly.set_source(source, live=run.state.busy)
 
     def wait(self, timeout: float) -> bool:

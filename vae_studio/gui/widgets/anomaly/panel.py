@@ -112,8 +112,12 @@ class AnomalyPanel(QWidget):
         self.score_combo = QComboBox()
         self.score_combo.setToolTip(
             "Higher = more anomalous. −ELBO, its reconstruction and KL terms and the IWAE NLL are the model's own; "
-            "a likelihood mostly says how simple an image is (Nalisnick et al. 2019). The recommended score takes "
-            "away the image's PNG length, what a plain compressor finds simple (Serrà et al. 2020). ★ marks it.")
+            "a likelihood mostly says how simple an image is (Nalisnick et al. 2019).\n"
+            "NLL − local coder: Serrà et al.'s (2020) complexity correction, the NLL less what a simple local "
+            "predictor of pixels also finds likely; NLL − PNG length: the same with a real compressor.\n"
+            "Latent density: how far from the training codes the image's code lands.\n"
+            "★ atypicality (recommended): the complexity-corrected NLL and the latent density, each standardised "
+            "on the model's own training images, added.")
         form.addRow("Score", self.score_combo)
         self.k_spin = QSpinBox()
         self.k_spin.setRange(1, 1000)
@@ -246,10 +250,13 @@ class AnomalyPanel(QWidget):
             return  # scored when shown
         other = self._other()
         self._error = ""
+        scored = self.view.scored  # the same model and k: its calibration holds
+        calibration = scored.calibration if scored is not None and scored.key[:2] == want[:2] else None
         self.status_label.setText(f"Scoring {len(src.held_out):,} held-out images"
                                   f"{' and ' + other[1] if other else ''} (k = {want[1]})…")
         self.job.request(want, score_sets, want, src.config, src.state, src.held_out, want[1],
-                         other[0] if other else None, other[1] if other else "")
+                         other[0] if other else None, other[1] if other else "", 0, src.train, src.binarize,
+                         calibration)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -258,8 +265,10 @@ class AnomalyPanel(QWidget):
     def _say_scored(self) -> None:
         s = self.view.scored
         other = f" and {len(s.other):,} of {s.other_name}" if s.other is not None else ""
+        calibrated = (f"calibrated on {s.calibration.n_images:,} training images" if s.calibration is not None
+                      else "no training images: uncalibrated")
         self.status_label.setText(f"{len(s.held_out):,} held-out images{other} scored at step {s.key[0][-1]:,} "
-                                  f"(k = {s.key[1]}) in {s.seconds:.1f} s.")
+                                  f"(k = {s.key[1]}, {calibrated}) in {s.seconds:.1f} s.")
 
     def _on_scored(self, key, scored) -> None:
         if self._source is None or scored.key[0][:1] != self._source.key[:1]:

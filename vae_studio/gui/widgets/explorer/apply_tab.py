@@ -3,10 +3,11 @@
 A held-out digit (the one clicked on the map, or any by number) or the draw pad's digit is
 corrupted by Gaussian noise, salt-and-pepper noise, an occluding box, or strokes rubbed out with
 the mouse. The VAE's restoration is shown beside the clean and the corrupted digit and a 3x3
-median filter, each with its PSNR against the clean digit. Where the damage has a known place
-(a box, erased strokes) the VAE inpaints: encode -> decode with the known pixels put back, and
-the iterations are shown. A chart gives the PSNR against the noise level over held-out digits,
-computed off the GUI thread.
+median filter, each with its PSNR against the clean digit. Two ways to restore: the best-fit
+code (the code whose decoded image best explains the damaged one, found by gradient steps off
+the GUI thread), or encode -> decode, which where the damage has a known place (a box, erased
+strokes) is iterated with the known pixels put back, the passes shown. A chart gives the PSNR
+against the noise level over held-out digits, computed off the GUI thread.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ....core import explorer_state as S
-from ....core.corruption import Corruption, corrupt, erase
+from ....core.corruption import Corruption, corrupt, erase, median3x3, psnr
 from ....core.denoise import DEFAULT_ITERATIONS, psnr_curve, restore
 from ....core.models import build_model
 from ...background import LatestJob
@@ -34,17 +35,27 @@ KINDS = {
     "erase": ("Erase with the mouse", "", 0.0, 0.0, 0.0),
 }
 PER_UNIT = 100  # the level slider moves in hundredths
-CURVE_IMAGES = 64  # held-out digits behind the chart: a stable mean in a second or two
+# held-out digits behind the chart: a stable mean in seconds; a best-fit code costs ~150 decoder passes
+CURVE_IMAGES = {"encoder": 64, "fit": 16}
 CURVE_SHARE = 0.1  # while a model trains, the chart follows it with at most this share of the time
 BRUSH = 1.6  # radius of the eraser, in image pixels
 STRIP_STEPS = 8  # inpainting iterates shown
+METHODS = (("fit", "Best-fit code"), ("encoder", "Encode → decode"))
 
 
-def _curve_job(config, state: dict, clean: np.ndarray, labels, kind: str, iterations: int):
+def _private_model(config, state: dict):
     model = build_model(config)
     model.load_state_dict(state)
-    model.eval().requires_grad_(False)
-    return psnr_curve(model, clean, kind, labels=labels if config.conditional else None, iterations=iterations)
+    return model.eval().requires_grad_(False)
+
+
+def _curve_job(config, state: dict, clean: np.ndarray, labels, kind: str, method: str, iterations: int):
+    return psnr_curve(_private_model(config, state), clean, kind, labels=labels if config.conditional else None,
+                      method=method, iterations=iterations)
+
+
+def _fit_job(config, state: dict, clean: np.ndarray, damaged: Corruption, kind: str, level: float, label):
+    return restore(_private_model(config, state), clean, damaged, kind=kind, level=level, labels=label, method="fit")
 
 
 def _strip_steps(total: int) -> list[int]:
@@ -69,6 +80,10 @@ class ApplyTab(QWidget):
         self.chart_job.done.connect(self._on_curve)
         self.chart_job.failed.connect(lambda _k, msg: self.chart.set_curve(None, "", f"cannot compute: {msg}"))
         self._chart_key = None
+        self.fit_job = LatestJob(self)  # a best-fit code takes ~150 gradient steps: off the GUI thread
+        self.fit_job.done.connect(self._on_fit)
+        self.fit_job.failed.connect(lambda _k, msg: self.restored_view.title.setText(f"VAE\nfailed: {msg}"))
+        self._fit_key = None
 
         root = QVBoxLayout(self)
         root.setContentsMargins(4, 4, 4, 4)
@@ -88,8 +103,16 @@ class ApplyTab(QWidget):
         self.kind_combo = QComboBox()
         for key, (label, *_rest) in KINDS.items():
             self.kind_combo.addItem(label, key)
-        self.kind_combo.setToolTip("How the digit is damaged. Noise has no known place, so the VAE reconstructs the "
+        self.kind_combo.setToolTip("How the digit is damaged. Noise has no known place, so the VAE redraws the "
                                    "whole image; a box or erased strokes do, so it inpaints them, keeping the rest")
+        self.method_combo = QComboBox()
+        for key, label in METHODS:
+            self.method_combo.addItem(label, key)
+        self.method_combo.setToolTip(
+            "Best-fit code: the code whose decoded image best explains the damaged digit under the damage's own "
+            "noise model, plus the prior (gradient steps from the encoder's guess); the better of the two.\n"
+            "Encode → decode: one pass through the encoder and decoder; for a box or erased strokes, repeated with "
+            "the known pixels put back, the passes shown below.")
         self.level_slider = QSlider(Qt.Orientation.Horizontal)
         self.level_label = QLabel("")
         self.level_label.setMinimumWidth(70)
@@ -102,7 +125,8 @@ class ApplyTab(QWidget):
         top.addWidget(QLabel("Digit"), 0, 0)
         top.addWidget(self.source_combo, 0, 1)
         top.addWidget(self.index_spin, 0, 2)
-        top.addWidget(self.kind_combo, 0, 3, 1, 2)
+        top.addWidget(self.kind_combo, 0, 3)
+        top.addWidget(self.method_combo, 0, 4)
         top.addWidget(self.level_slider, 1, 0, 1, 2)
         top.addWidget(self.level_label, 1, 2)
         top.addWidget(self.new_button, 1, 3)
@@ -142,6 +166,7 @@ class ApplyTab(QWidget):
         self.source_combo.currentIndexChanged.connect(lambda _=0: self.apply())
         self.index_spin.valueChanged.connect(lambda _=0: self._new_digit())
         self.kind_combo.currentIndexChanged.connect(self._on_kind)
+        self.method_combo.currentIndexChanged.connect(self._on_method)
         self.level_slider.valueChanged.connect(self._on_level)
         self.new_button.clicked.connect(self._on_new)
         self.iter_spin.valueChanged.connect(lambda _=0: (self.apply(), self._request_curve()))
@@ -170,7 +195,7 @@ class ApplyTab(QWidget):
         self.level_label.setVisible(not erasing)
         self.new_button.setText("Restore strokes" if erasing else "New noise")
         self.new_button.setToolTip("Undo the erasing" if erasing else "Draw the noise (or place the box) afresh")
-        self.iter_spin.setEnabled(kind in ("occlusion", "erase"))
+        self.iter_spin.setEnabled(self.method == "encoder" and kind in ("occlusion", "erase"))
         self.corrupted_view.set_erasing(erasing)
         self.level_slider.blockSignals(True)
         self.level_slider.setRange(int(round(lo * PER_UNIT)), int(round(hi * PER_UNIT)))
@@ -265,53 +290,83 @@ class ApplyTab(QWidget):
         return corrupt(clean[None], self.kind, self.level, seed=self.seed)
 
     # -- applying ----------------------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        return self.method_combo.currentData()
+
+    def _on_method(self, *_) -> None:
+        self.iter_spin.setEnabled(self.method == "encoder" and self.kind in ("occlusion", "erase"))
+        self.apply()
+        self._request_curve()
+
     def apply(self) -> None:
-        """Corrupt the chosen digit and restore it with the model shown."""
+        """Corrupt the chosen digit and restore it with the model shown: encode -> decode at once,
+        the best-fit code in a worker thread (the other panels are shown meanwhile)."""
         self._timer.stop()
         st = self.state
         clean = self.clean()
         if st.model is None or clean is None:
             self.result = None
+            self._fit_key = None
             for v in (self.clean_view, self.corrupted_view, self.restored_view, self.median_view, self.steps_view):
                 v.clear()
             self.clean_view.set_placeholder("no model" if st.model is None else "draw on the pad")
             self.steps_title.setText("")
             return
         damaged = self.corruption(clean)
-        erased = damaged.locatable and not damaged.known.all()
-        r = restore(st.model, clean[None], damaged, kind=self.kind, level=self.level, labels=self._label(),
-                    iterations=self.iter_spin.value() if erased else 0)
-        self.result = r
         self.clean_view.set_image(clean)
         self.clean_view.title.setText("Clean\n" + self._what())
         self.corrupted_view.set_image(damaged.images[0])
-        self.corrupted_view.title.setText(f"Corrupted\n{_db(r.psnr_noisy[0])}")
+        self.corrupted_view.title.setText(f"Corrupted\n{_db(psnr(clean[None], damaged.images)[0])}")
+        median = median3x3(damaged.images)
+        self.median_view.set_image(median[0])
+        self.median_view.title.setText(f"Median 3×3\n{_db(psnr(clean[None], median)[0])}")
+        label, kind, level = self._label(), self.kind, self.level
+        untouched = damaged.known.all()  # nothing erased yet: nothing to restore
+        if self.method == "encoder" or untouched:
+            self._fit_key = None
+            erased = damaged.locatable and not untouched
+            self._show_result(restore(st.model, clean[None], damaged, kind=kind, level=level, labels=label,
+                                      method="encoder", iterations=self.iter_spin.value() if erased else 0))
+            return
+        snap = st.snapshot
+        self._fit_key = (id(snap), snap.step, clean.tobytes(), damaged.images.tobytes(), kind, level, label)
+        self.result = None  # until the fit comes back
+        self.restored_view.title.setText("VAE\nfitting…")
+        self.fit_job.request(self._fit_key, _fit_job, snap.model_config, snap.state, clean[None], damaged, kind, level,
+                             label)
+
+    def _on_fit(self, key, result) -> None:
+        if key == self._fit_key:  # else the digit, the damage or the model has changed since
+            self._show_result(result)
+
+    def _show_result(self, r) -> None:
+        self.result = r
         self.restored_view.set_image(r.denoised[0])
         self.restored_view.title.setText(f"VAE\n{_db(r.psnr_denoised[0])}")
-        self.median_view.set_image(r.median[0])
-        self.median_view.title.setText(f"Median 3×3\n{_db(r.psnr_median[0])}")
         self._show_steps(r)
 
     def _show_steps(self, r) -> None:
-        if r.steps is None:
-            self.steps_view.clear()
-            self.steps_title.setText("Noise has no known place: the VAE's output is one pass, encode → decode. "
-                                     "A box or erased strokes are inpainted pass by pass.")
-            return
+        self.steps_view.clear()
         if self.kind == "erase" and r.corrupted.known.all():
-            self.steps_view.clear()
             self.steps_title.setText("Rub strokes out on the corrupted digit: the VAE fills them in.")
-            return
-        shown = _strip_steps(len(r.steps) - 1)
-        h, w = r.clean.shape[-2:]
-        gap = 1
-        strip = np.ones((h, len(shown) * (w + gap) - gap), dtype=np.float32) * 0.25
-        for j, t in enumerate(shown):
-            strip[:, j * (w + gap): j * (w + gap) + w] = r.steps[t][0]
-        self.steps_view.set_image(strip)
-        self.steps_view.set_labels([], [(j * (w + gap) + w / 2, str(t)) for j, t in enumerate(shown)])
-        self.steps_title.setText(f"Inpainting, encode → decode with the known pixels kept: passes "
-                                 f"{shown[0]} to {shown[-1]}")
+        elif r.method == "fit":
+            self.steps_title.setText("Best-fit code: gradient steps from the encoder's guess to the code whose image "
+                                     "best explains the damaged digit. Encode → decode shows inpainting pass by pass.")
+        elif r.steps is None:
+            self.steps_title.setText("Noise has no known place: encode → decode is one pass over the whole digit. "
+                                     "A box or erased strokes are inpainted pass by pass.")
+        else:
+            shown = _strip_steps(len(r.steps) - 1)
+            h, w = r.clean.shape[-2:]
+            gap = 1
+            strip = np.full((h, len(shown) * (w + gap) - gap), 0.25, dtype=np.float32)
+            for j, t in enumerate(shown):
+                strip[:, j * (w + gap): j * (w + gap) + w] = r.steps[t][0]
+            self.steps_view.set_image(strip)
+            self.steps_view.set_labels([], [(j * (w + gap) + w / 2, str(t)) for j, t in enumerate(shown)])
+            self.steps_title.setText(f"Inpainting, encode → decode with the known pixels kept: passes "
+                                     f"{shown[0]} to {shown[-1]}")
 
     def _curve_kind(self) -> str:
         return "occlusion" if self.kind == "erase" else self.kind
@@ -325,19 +380,19 @@ class ApplyTab(QWidget):
             self._chart_key = None
             self.chart.set_curve(None, "", "no model yet")
             return
-        kind, iterations = self._curve_kind(), self.iter_spin.value()
-        n = min(CURVE_IMAGES, st.probe_count())
-        key = (id(snap), snap.step, kind, iterations if kind == "occlusion" else 0, n)
+        kind, method, iterations = self._curve_kind(), self.method, self.iter_spin.value()
+        n = min(CURVE_IMAGES[method], st.probe_count())
+        key = (id(snap), snap.step, kind, method, iterations if kind == "occlusion" and method == "encoder" else 0, n)
         if key == self._chart_key or self.chart_job.running_key == key:
             return
         clean, labels = st.probe_examples(np.arange(n))
-        self.chart_job.request(key, _curve_job, snap.model_config, snap.state, clean, labels, kind, iterations,
+        self.chart_job.request(key, _curve_job, snap.model_config, snap.state, clean, labels, kind, method, iterations,
                                throttled=throttled)
 
     def _on_curve(self, key, curve) -> None:
         self._chart_key = key
-        kind = key[2]
-        label, symbol, *_ = KINDS[kind]
-        note = " (the erase view's curve: boxes)" if self.kind == "erase" else ""
-        self.chart.set_curve(curve, f"{label.lower()} {symbol}", f"PSNR over {key[-1]} held-out digits{note}")
+        label, symbol, *_ = KINDS[key[2]]
+        note = ", boxes" if self.kind == "erase" else ""
+        self.chart.set_curve(curve, f"{label.lower()} {symbol}",
+                             f"PSNR, {key[-1]} held-out digits{note} · VAE: {dict(METHODS)[key[3]].lower()}")
         self._show_level()
