@@ -5,7 +5,8 @@
 
 Trains a model on the embedded digits inside a real MainWindow with one class left out of
 training (7 by default, so that it is the anomaly the view starts with), then saves
-``screenshot-denoise.png`` (the Apply tab inpainting an occluded held-out digit) and
+``screenshot-denoise.png`` (the Apply tab inpainting an occluded held-out digit, encode -> decode
+pass by pass) and
 ``screenshot-anomaly.png`` (the Anomalies tab with the held-out class as the anomaly). Settings
 are kept in a temporary file, never the person's own.
 """
@@ -64,6 +65,7 @@ def main(argv=None) -> int:
     ex = window.explorer
     tab = ex.apply_tab
     ex.tabs.setCurrentWidget(tab)
+    tab.method_combo.setCurrentIndex(tab.method_combo.findData("encoder"))  # its inpainting passes are shown
     tab.kind_combo.setCurrentIndex(tab.kind_combo.findData("occlusion"))
     tab.set_level(0.45)
     ex.select_point(args.digit)

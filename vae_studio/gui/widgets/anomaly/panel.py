@@ -292,7 +292,8 @@ class AnomalyPanel(QWidget):
         self.score_combo.blockSignals(True)
         self.score_combo.clear()
         for n in names:
-            self.score_combo.addItem(("★ " if n == v.recommended else "") + v.score_label(n), n)
+            # units on the histogram's axis; the combo keeps to the names
+            self.score_combo.addItem(("★ " if n == v.recommended else "") + v.score_label(n).split(" (")[0], n)
         self.score_combo.setCurrentIndex(names.index(current))
         self.score_combo.blockSignals(False)
         v.score_name = current

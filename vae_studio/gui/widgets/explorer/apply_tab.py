@@ -32,7 +32,7 @@ KINDS = {
     "gaussian": ("Gaussian noise", "σ", 0.0, 1.0, 0.5),
     "saltpepper": ("Salt and pepper", "p", 0.0, 0.6, 0.2),
     "occlusion": ("Occluding box", "side", 0.1, 0.8, 0.4),
-    "erase": ("Erase with the mouse", "", 0.0, 0.0, 0.0),
+    "erase": ("Erase by hand", "", 0.0, 0.0, 0.0),
 }
 PER_UNIT = 100  # the level slider moves in hundredths
 # held-out digits behind the chart: a stable mean in seconds; a best-fit code costs ~150 decoder passes
@@ -120,17 +120,22 @@ class ApplyTab(QWidget):
         self.iter_spin = QSpinBox()
         self.iter_spin.setRange(0, 100)
         self.iter_spin.setValue(DEFAULT_ITERATIONS)
-        self.iter_spin.setPrefix("iterations ")
+        self.iter_spin.setSuffix(" passes")
         self.iter_spin.setToolTip("Inpainting passes: encode, decode, put the known pixels back, again")
-        top.addWidget(QLabel("Digit"), 0, 0)
-        top.addWidget(self.source_combo, 0, 1)
-        top.addWidget(self.index_spin, 0, 2)
-        top.addWidget(self.kind_combo, 0, 3)
-        top.addWidget(self.method_combo, 0, 4)
-        top.addWidget(self.level_slider, 1, 0, 1, 2)
-        top.addWidget(self.level_label, 1, 2)
-        top.addWidget(self.new_button, 1, 3)
-        top.addWidget(self.iter_spin, 1, 4)
+        for combo in (self.source_combo, self.kind_combo, self.method_combo):
+            # narrow panes elide the text rather than push the tab wider than its pane
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        top.addWidget(self.source_combo, 0, 0)
+        top.addWidget(self.index_spin, 0, 1)
+        top.addWidget(self.kind_combo, 0, 2)
+        top.addWidget(self.method_combo, 0, 3)
+        top.addWidget(self.level_slider, 1, 0)
+        top.addWidget(self.level_label, 1, 1)
+        top.addWidget(self.new_button, 1, 2)
+        top.addWidget(self.iter_spin, 1, 3)
+        for col, stretch in ((0, 3), (2, 2), (3, 2)):
+            top.setColumnStretch(col, stretch)
         root.addLayout(top)
 
         row = QHBoxLayout()
@@ -393,6 +398,5 @@ class ApplyTab(QWidget):
         self._chart_key = key
         label, symbol, *_ = KINDS[key[2]]
         note = ", boxes" if self.kind == "erase" else ""
-        self.chart.set_curve(curve, f"{label.lower()} {symbol}",
-                             f"PSNR, {key[-1]} held-out digits{note} · VAE: {dict(METHODS)[key[3]].lower()}")
+        self.chart.set_curve(curve, f"{label.lower()} {symbol}", f"mean PSNR of {key[-1]} held-out digits{note}")
         self._show_level()

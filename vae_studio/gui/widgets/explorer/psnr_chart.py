@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..plot_parts import add_grid, legend_brush
 
-CURVES = (("noisy", "corrupted", "#888888", Qt.PenStyle.DashLine), ("denoised", "VAE", "#0072B2", Qt.PenStyle.SolidLine),
-          ("median", "median 3×3", "#E69F00", Qt.PenStyle.SolidLine))
+CURVES = (("noisy", "input", "#888888", Qt.PenStyle.DashLine), ("denoised", "VAE", "#0072B2", Qt.PenStyle.SolidLine),
+          ("median", "median", "#E69F00", Qt.PenStyle.SolidLine))
 
 
 class PsnrChart(QWidget):
