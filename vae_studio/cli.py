@@ -209,7 +209,7 @@ def _gui() -> int:
             raise  # PyTorch or NumPy: main's handler names it
         print(
             f"vae-studio: error: the window needs Qt, which could not be loaded ({exc}); "
-            "the headless commands (train, evaluate, sample) still work",
+            "the headless commands (train, evaluate, sample, denoise, score, synth) still work",
             file=sys.stderr,
         )
         return 1

@@ -97,7 +97,7 @@ def _denoise(args) -> int:
     from .core.corruption import NOISE_LABELS
     from .core.data import to_float
     from .core.denoise import denoise
-    from .core.errors import ConfigError
+    from .core.errors import ConfigError, DataError
 
     lo, hi = LEVEL_RANGES[args.noise]
     if not lo <= args.level <= hi:
@@ -115,6 +115,9 @@ def _denoise(args) -> int:
     part = split.subset(pick)
     clean = to_float(part.images).numpy()
     labels = part.labels.numpy() if model.conditional else None
+    if labels is not None and n and int(labels.max()) >= model.cfg.num_classes:
+        raise DataError(f"this conditional model knows {model.cfg.num_classes} classes, but {dataset.name} has labels up "
+                        f"to {int(labels.max())}; a conditional model restores an image given its class")
     result = denoise(model, clean, args.noise, args.level, args.seed, labels, args.method, args.iterations)
     summary = result.summary()
     if args.out is not None:

@@ -32,7 +32,7 @@ from .evaluate import posterior_sample
 from .losses import kl_per_dim, recon_nll
 from .models import VAE
 from .roc import auroc
-from .sampler import GaussianMixture
+from .sampler import GaussianMixture, posterior_means
 
 _LOG_2PI = math.log(2 * math.pi)
 BASE_SCORES = ("neg_elbo", "recon", "kl", "nll_iwae")
@@ -40,7 +40,8 @@ RECOMMENDED = "atypicality"
 UNCALIBRATED = "local_corrected"  # the recommended score where no training images calibrate one
 CALIBRATED_PARTS = ("local_corrected", "latent_density")
 DEFAULT_IWAE_SAMPLES = 16
-CALIBRATION_IMAGES = 2000  # training images the calibration scores; more change its figures little
+CALIBRATION_IMAGES = 1000  # training images whose scores set the spread; more change it little
+MAX_DENSITY_POINTS = 20_000  # training codes the latent density is fitted to
 DENSITY_COMPONENTS = 10
 SCORE_LABELS = {
     "neg_elbo": "−ELBO (nats)", "recon": "reconstruction (nats)", "kl": "KL (nats)", "nll_iwae": "IWAE NLL (nats)",
@@ -90,7 +91,7 @@ class ScoreTable:
                           np.concatenate([a.labels, b.labels]), a.iwae_samples, a.likelihood, a.recommended)
 
     def rows(self):
-        """(index, label, score, neg_elbo, recon, kl, other scores...) per image, as the CSV holds them."""
+        """(index, label, neg_elbo, recon, kl, score, other scores...) per image, as the CSV holds them."""
         cols = self.csv_columns()[2:]
         data = [self.score if c == "score" else self.scores[c] for c in cols]
         for i in range(len(self)):
@@ -163,20 +164,21 @@ class Calibration:
     @classmethod
     def fit(cls, model: VAE, train: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
             device: torch.device | str = "cpu", max_images: int = CALIBRATION_IMAGES) -> "Calibration":
-        if len(train) == 0:
-            raise DataError("calibrating the anomaly score needs the model's training images; none were given")
-        if len(train) > max_images:
-            idx = np.sort(np.random.default_rng(seed).choice(len(train), max_images, replace=False))
-            train = train.subset(torch.from_numpy(idx))
-        base, mu = likelihood_scores(model, train, k, seed, device)
-        # the density is fitted on one half and measured on the other: codes it was fitted to
-        # look likelier than new ones, which would make every new image a little anomalous
-        order = np.random.default_rng(seed + 1).permutation(len(train))
-        fit_half, held_half = order[: len(order) // 2], order[len(order) // 2 :]
-        density = GaussianMixture.fit(mu[fit_half] if len(fit_half) else mu, DENSITY_COMPONENTS, seed=seed)
-        parts = _parts(model, train, base, mu, density)
-        stats = {name: (float(v[held_half].mean()), float(max(v[held_half].std(), 1e-9))) for name, v in parts.items()}
-        return cls(density, stats, len(train))
+        """The density is fitted to the codes of every training image but ``max_images``, and
+        the parts' spread is measured on those: codes a density was fitted to look likelier than
+        new ones, which would make every new image look a little anomalous."""
+        if len(train) < 2:
+            raise DataError("calibrating the anomaly score needs the model's training images; fewer than 2 were given")
+        order = np.random.default_rng(seed).permutation(len(train))
+        held = np.sort(order[: min(max_images, len(train) // 2)])
+        rest = np.sort(order[len(held) :][:MAX_DENSITY_POINTS])
+        density = GaussianMixture.fit(posterior_means(model, train.subset(torch.from_numpy(rest)), device),
+                                      DENSITY_COMPONENTS, seed=seed)
+        part = train.subset(torch.from_numpy(held))
+        base, mu = likelihood_scores(model, part, k, seed, device)
+        parts = _parts(model, part, base, mu, density)
+        stats = {name: (float(v.mean()), float(max(v.std(), 1e-9))) for name, v in parts.items()}
+        return cls(density, stats, len(held) + len(rest))
 
 
 def _parts(model: VAE, split: Split, base: dict, mu: np.ndarray, density: GaussianMixture | None) -> dict[str, np.ndarray]:
