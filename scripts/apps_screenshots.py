@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     tab.set_level(0.45)
     ex.select_point(args.digit)
     ex.tabs.setCurrentWidget(tab)
-    wait_until(app, lambda: tab.chart.curve is not None and not tab.chart_job.busy, 120)
+    wait_until(app, lambda: tab.chart.curve is not None and not tab.chart_job.busy and ex.map_quality.current(), 300)
     app.processEvents()
     shot = args.out / "screenshot-denoise.png"
     window.grab().save(str(shot))

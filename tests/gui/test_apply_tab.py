@@ -144,7 +144,7 @@ def test_the_draw_pad_digit_can_be_restored(qtbot, explorer):
 
 def test_map_quality_is_the_neighbour_vote_of_held_out_points_in_the_view_shown(qtbot, explorer, data, snap):
     q = explorer.map_quality
-    qtbot.waitUntil(lambda: q.latent is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(q.current, timeout=WAIT_MS)
     ref = data.train.subset(_reference_index(len(data.train)))
     assert len(ref) == min(REFERENCE_POINTS, len(data.train))
     probe_labels = data.test.labels[snap.probe_index].numpy()
@@ -155,9 +155,13 @@ def test_map_quality_is_the_neighbour_vote_of_held_out_points_in_the_view_shown(
     assert q.latent == pytest.approx(expected)
     a, b = pca_2d(pixels(ref), pixels(data.test.subset(__import__("torch").as_tensor(snap.probe_index))))
     assert q.baselines["pca"] == pytest.approx(knn_accuracy(a, ref.labels.numpy(), b, probe_labels))
-    assert f"{100 * q.latent:.0f}%" in q.text() and "pixel PCA" in q.text()
-    # another view: the vote is taken again in the new plane
-    shown = q._shown_key
+    assert f"{100 * q.latent:.0f}%" in q.text() and "pixel PCA" in q.text() and f"step {snap.step:,}" in q.text()
+    # another view: the vote is taken again in the new plane, the pixel maps are kept
+    before = q.latent, q.baselines
     explorer.view_combo.setCurrentIndex(explorer.view_combo.findData("dims"))
-    qtbot.waitUntil(lambda: q._shown_key is not None and q._shown_key != shown, timeout=WAIT_MS)
-    assert q._shown_key == q._keys()
+    assert not q.current()
+    qtbot.waitUntil(q.current, timeout=WAIT_MS)
+    p = explorer.projection
+    assert p.mode == "dims"
+    expected = knn_accuracy(view(mu_ref), ref.labels.numpy(), view(np.asarray(snap.probe_mu, np.float64)), probe_labels)
+    assert q.latent == pytest.approx(expected) and q.baselines is before[1]

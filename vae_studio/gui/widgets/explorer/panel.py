@@ -170,7 +170,8 @@ class LatentExplorer(QWidget):
 
     def wait(self, timeout: float) -> bool:
         """Let the figures computed off the GUI thread finish; True if they did."""
-        return all(job.wait(timeout) for job in (self.map_quality.job, self.apply_tab.chart_job))
+        jobs = (self.map_quality.job, self.map_quality.baseline_job, self.apply_tab.chart_job, self.apply_tab.fit_job)
+        return all([job.wait(timeout) for job in jobs])
 
     # -- what is shown -----------------------------------------------------------------------
     @property
