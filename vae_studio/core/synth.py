@@ -126,3 +126,19 @@ def _write_png_folder(folder: Path, train: Synthetic, test: Synthetic | None, cl
 def test_count(per_class: int) -> int:
     """Images per class of the separately drawn t10k split."""
     return max(1, per_class // 10)
+
+
+TEST_SEED_OFFSET = 1_000_003  # the t10k split's codes are drawn apart from the train split's
+
+
+def export_folder(model: VAE, folder: str | os.PathLike, per_class: int, *, classes=None,
+                  posterior: PosteriorSampler | None = None, sampler: str = "posterior", temperature: float = 1.0,
+                  seed: int = 0, class_names=None, device: torch.device | str = "cpu") -> tuple[Synthetic, Synthetic]:
+    """What ``vae-studio synth`` writes: ``per_class`` images of each class as the train split,
+    :func:`test_count` more drawn apart as the t10k split, and classes.txt when the names fit."""
+    kw = dict(classes=classes, posterior=posterior, sampler=sampler, temperature=temperature, device=device)
+    train = synthesize(model, per_class, seed=seed, **kw)
+    test = synthesize(model, test_count(per_class), seed=seed + TEST_SEED_OFFSET, **kw)
+    names = list(class_names or [])
+    write_folder(folder, train, test, names if len(names) == model.cfg.num_classes else None)
+    return train, test

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from .applications import Applications
 from ..core.config import likelihood_label
 from ..core.history import History
 from ..core.image_format import describe as describe_images
@@ -34,7 +35,7 @@ from .training_job import device_summary
 from .widgets.banner import MessageBanner
 from .widgets.controls import ControlPanel
 from .widgets.diagnostics import DiagnosticsPanel
-from .autosave import find_orphans
+from .autosave import offer_restore
 from .widgets.explorer import LatentExplorer
 from .widgets.loss_plot import LossPlot
 from .widgets.runs import RunsPanel
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
 
         self.status = StatusFields(self.statusBar(), device_summary("auto", self.session.torch_threads))
         self._build_menus()
+        self.apps = Applications(self)  # the Anomalies tab and File > Export synthetic digits
 
         s = self.session
         s.current_changed.connect(self._on_current_changed)
@@ -162,7 +164,7 @@ class MainWindow(QMainWindow):
         self.explorer.set_variant(self.controls.settings().variant)
         self._on_settings_changed()  # the device line
         self._on_current_changed(self.session.current)
-        self._offer_restore()
+        offer_restore(self)
 
     # -- building -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -275,23 +277,6 @@ class MainWindow(QMainWindow):
         box.open()  # non-blocking
 
     # -- messages -------------------------------------------------------------------------------
-    def _offer_restore(self) -> None:
-        """A run autosaved by a process that crashed or was killed: offer it back."""
-        orphans = find_orphans()
-        if not orphans:
-            return
-        latest = orphans[0]
-
-        def restore() -> None:
-            if self.open_run(str(latest.path)):
-                for o in orphans:
-                    o.path.unlink(missing_ok=True)
-
-        self.banner.show_message(
-            f"VAE Studio did not close normally last time. A run autosaved at {latest.describe()} can be restored.",
-            level="info", action=("Restore", restore),
-        )
-
     def show_error(self, text: str) -> None:
         self.banner.show_message(text, "error")
         self._status_message(text, 15000)
@@ -442,6 +427,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.redraw_timer.stop()
         self.session.shutdown(JOIN_TIMEOUT_S)
+        self.apps.wait(JOIN_TIMEOUT_S)
         self.save_settings()
         super().closeEvent(event)
 

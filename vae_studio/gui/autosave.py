@@ -165,3 +165,21 @@ class Autosaver:
             self.path.unlink()
         except OSError:  # none was written (the folder may not even be one): nothing to remove
             pass
+
+
+def offer_restore(window) -> None:
+    """A run autosaved by a process that crashed or was killed: offer it back in the window's banner."""
+    orphans = find_orphans()
+    if not orphans:
+        return
+    latest = orphans[0]
+
+    def restore() -> None:
+        if window.open_run(str(latest.path)):
+            for o in orphans:
+                o.path.unlink(missing_ok=True)
+
+    window.banner.show_message(
+        f"VAE Studio did not close normally last time. A run autosaved at {latest.describe()} can be restored.",
+        level="info", action=("Restore", restore),
+    )

@@ -13,7 +13,7 @@ class FileMenu(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
-        menu = window.menuBar().addMenu("&File")
+        self.menu = menu = window.menuBar().addMenu("&File")
         self.open_action = QAction("&Open run…", window, shortcut=QKeySequence.StandardKey.Open, triggered=self.ask_open)
         self.open_action.setToolTip("Open a saved run: its curves, settings and weights; Continue trains it further")
         self.save_action = QAction("&Save run…", window, shortcut=QKeySequence.StandardKey.Save, triggered=self.ask_save)
@@ -26,9 +26,13 @@ class FileMenu(QObject):
         menu.addSeparator()
         menu.addAction(self.export_csv_action)
         menu.addAction(self.export_png_action)
-        menu.addSeparator()
+        self._exports_end = menu.addSeparator()
         menu.addAction(self.quit_action)
         menu.setToolTipsVisible(True)
+
+    def add_export(self, action: QAction) -> None:
+        """Another Export… entry, after the others."""
+        self.menu.insertAction(self._exports_end, action)
 
     def _last_dir(self) -> str:
         return str(self.window.settings_store.value("paths/last_dir", ""))

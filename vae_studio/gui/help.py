@@ -34,6 +34,13 @@ the same z decodes as any class.</li>
 <p>The <b>Generate</b> tab decodes samples from the prior, the manifold of the visible map, traversals of each
 dimension and interpolations; <b>Draw</b> lets you draw a digit and see where it lands; <b>Runs</b> compares
 every run of this session.</p>
+<p>What a trained VAE is for: <b>Apply</b> corrupts a digit (noise, a box, strokes you rub out) and shows the
+VAE's restoration beside a median filter, with PSNR in dB (higher is closer to the clean digit);
+<b>Anomalies</b> scores held-out digits or another dataset (higher = more anomalous), with the ROC and a
+threshold to flag images. A likelihood mostly says how simple an image is, so the recommended score
+(★ atypicality) corrects it for the image's complexity and adds how far the image's code lands from the
+training images' codes. Under the map, the <b>5-NN class accuracy</b> says how well the map keeps the
+classes apart, beside a 2-D PCA of the raw pixels.</p>
 """
 
 

@@ -68,6 +68,10 @@ class DigitView(QWidget):
         """The array last shown (what the person sees), or None."""
         return self._image
 
+    def set_placeholder(self, text: str) -> None:
+        """What the empty panel says will appear in it."""
+        self._placeholder.setText(text)
+
     def set_image(self, image: np.ndarray | None) -> None:
         if image is None:
             self.clear()

@@ -24,9 +24,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ....core import explorer_state as S
+from ....core.decoding import encode
+from .apply_tab import ApplyTab
 from .decode_tab import DecodeTab
 from .draw_tab import DrawTab
 from .generate_tab import GenerationPanel
+from .map_quality import MapQualityLabel
 from .map_view import StateMap
 from .view_bar import VIEW_MODES, ViewBar
 
@@ -54,7 +57,14 @@ class LatentExplorer(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.map = StateMap(self.state)
-        self.splitter.addWidget(self.map)
+        self.map_quality = MapQualityLabel(self.state)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(0)
+        lv.addWidget(self.map, 1)
+        lv.addWidget(self.map_quality)
+        self.splitter.addWidget(left)
         self.tabs = QTabWidget()
         self.splitter.addWidget(self.tabs)
         # the map is aspect-locked: beyond a square it only adds margins, so the pictures get the rest
@@ -70,6 +80,9 @@ class LatentExplorer(QWidget):
         self.tabs.addTab(self.generation, "Generate")
         self.draw_tab = DrawTab(self.state)
         self.tabs.addTab(self.draw_tab, "Draw")
+        self.apply_tab = ApplyTab(self.state)
+        self.tabs.addTab(self.apply_tab, "Apply")
+        self.tabs.setTabToolTip(3, "Denoising and inpainting: corrupt a digit and let the VAE restore it")
         self.tabs.currentChanged.connect(lambda _=0: self.generation.refresh_visible())
         self.decode_tab.decoded.connect(self.decoded)
         self._emitted_label = self.state.label
@@ -140,6 +153,25 @@ class LatentExplorer(QWidget):
     def clear(self) -> None:
         """Forget the model and every picture: for a new run or another dataset."""
         self.state.clear()
+
+    def select_point(self, i: int) -> None:
+        """Select held-out point ``i`` as a click on it would, and show it in the Decode tab."""
+        st = self.state
+        if 0 <= i < len(st.xy):
+            st.click(float(st.xy[i, 0]), float(st.xy[i, 1]), int(i))
+            self.tabs.setCurrentWidget(self.decode_tab)
+
+    def show_image_code(self, image: np.ndarray) -> None:
+        """Decode at the posterior mean of ``image`` (H, W), one with no point on the map."""
+        st = self.state
+        if st.model is not None:
+            st.set_z(encode(st.model, image, st.decode_label())[0][0])
+            self.tabs.setCurrentWidget(self.decode_tab)
+
+    def wait(self, timeout: float) -> bool:
+        """Let the figures computed off the GUI thread finish; True if they did."""
+        jobs = (self.map_quality.job, self.map_quality.baseline_job, self.apply_tab.chart_job, self.apply_tab.fit_job)
+        return all([job.wait(timeout) for job in jobs])
 
     # -- what is shown -----------------------------------------------------------------------
     @property
