@@ -96,7 +96,7 @@ def test_score_sets_scores_the_map_points_in_their_order(digits):
                     train=train)
     assert s2.calibration.n_images == 300 and s2.held_out.recommended == RECOMMENDED
     assert RECOMMENDED in s2.other.scores and "png_corrected" in s2.held_out.scores
-    assert len(s2.other) == len(digits.test) and s2.other_images.shape == (len(digits.test), 28, 28)
+    assert len(s2.other) == len(digits.test) and s2.other_images.shape == (len(digits.test), 1, 28, 28)
     # a calibration passed in is used as it is, not fitted again
     s3 = score_sets(("run", 1), trainer.model_cfg, state, small, 1, calibration=s2.calibration)
     assert s3.calibration is s2.calibration

@@ -133,7 +133,7 @@ def test_another_dataset_is_scored_against_the_model(qtbot, panel, snap, data, f
     assert other_thumbs
     with qtbot.waitSignal(panel.imageChosen) as got:
         qtbot.mouseClick(other_thumbs[0], Qt.MouseButton.LeftButton)
-    np.testing.assert_allclose(got.args[0], s.other_images[other_thumbs[0].pick.index] / 255.0)
+    np.testing.assert_allclose(got.args[0], s.other_images[other_thumbs[0].pick.index, 0] / 255.0)  # grey: (H, W)
 
 
 def test_window_held_out_class_and_gallery_click(qtbot, make_window, fast):

@@ -54,7 +54,7 @@ def test_noise_is_removed_both_ways_and_measured_against_the_clean_digit(qtbot, 
     tab = explorer.apply_tab
     explorer.tabs.setCurrentWidget(tab)
     assert tab.kind == "gaussian" and tab.method == "fit"
-    clean = data.test.images[snap.probe_index[0]].numpy() / 255.0
+    clean = data.test.images[snap.probe_index[0], 0].numpy() / 255.0  # a grey digit is shown as (H, W)
     np.testing.assert_allclose(tab.clean_view.image(), clean, atol=1e-6)
     noisy = tab.corrupted_view.image()
     assert f"{psnr(clean[None], noisy[None])[0]:.1f} dB" in tab.corrupted_view.title.text()
@@ -77,7 +77,7 @@ def test_noise_is_removed_both_ways_and_measured_against_the_clean_digit(qtbot, 
     # a click on a map point makes it the digit to corrupt
     explorer.decode_at(*explorer.map_xy()[7], index=7)
     assert tab.index_spin.value() == 7
-    np.testing.assert_allclose(tab.clean_view.image(), data.test.images[snap.probe_index[7]].numpy() / 255.0, atol=1e-6)
+    np.testing.assert_allclose(tab.clean_view.image(), data.test.images[snap.probe_index[7], 0].numpy() / 255.0, atol=1e-6)
 
 
 def test_an_occluding_box_is_inpainted_pass_by_pass_with_the_known_pixels_kept(qtbot, explorer):

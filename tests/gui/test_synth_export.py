@@ -39,5 +39,5 @@ def test_a_conditional_model_writes_a_folder_the_app_reads_back(qtbot, make_wind
     d = load_dataset(str(out))
     labels, counts = np.unique(d.train.labels.numpy(), return_counts=True)
     assert labels.tolist() == [1, 2, 3] and counts.tolist() == [20, 20, 20]  # only the classes it learnt
-    assert len(d.test) == 3 * 2 and d.train.images.shape[1:] == (28, 28)
+    assert len(d.test) == 3 * 2 and d.train.images.shape[1:] == (1, 28, 28)
     assert (out / "classes.txt").read_text().split() == list(load_dataset("digits").class_names)

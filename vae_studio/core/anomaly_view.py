@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from .anomaly import RECOMMENDED, SCORE_LABELS, Calibration, ScoreTable, score_split
-from .data import Split, binarized, load_dataset
-from .errors import DataError
+from .data import Split, binarized, load_for_model
 from .messages import probe_index
 from .models import build_model
 from .roc import Rates, RocCurve, rates_at, roc_curve, threshold_at_fpr
@@ -72,17 +71,14 @@ def score_sets(key: tuple, model_config, state: dict, held_out: Split, k: int, o
     model = build_model(model_config)
     model.load_state_dict(state)
     model.eval().requires_grad_(False)
-    as_scored = (lambda s: binarized(s, seed)) if binarize else (lambda s: s)  # noqa: E731
+    as_scored = (lambda s: binarized(s, seed)) if binarize else (lambda s: s)
     if calibration is None and train is not None and len(train):
         calibration = Calibration.fit(model, as_scored(train), k, seed)
     held_out = as_scored(held_out)
     table = score_split(model, held_out, k, seed, calibration=calibration, compressors=COMPRESSORS)
     other = other_images = None
     if other_source:
-        test = load_dataset(other_source).test
-        if tuple(test.images.shape[1:]) != tuple(model_config.image_shape[1:]):
-            raise DataError(f"{other_name or other_source} has {tuple(test.images.shape[1:])} images; this model reads "
-                            f"{tuple(model_config.image_shape[1:])}")
+        test = load_for_model(other_source, model_config.image_shape).test  # resized / recoloured as the model reads
         test = as_scored(test.subset(probe_index(len(test), MAX_OTHER_IMAGES)))
         if model_config.conditional:  # a conditional model scores an image given a class it knows
             test = Split(test.images, test.labels.clamp(0, model_config.num_classes - 1))
@@ -246,9 +242,10 @@ class AnomalyView:
                 "most": self._picks(order[:n])}
 
     def image(self, pick: Pick) -> np.ndarray:
-        """The (H, W) image of a pick, floats in [0, 1]."""
+        """The image of a pick as the explorer takes images: grey (H, W), colour (3, H, W); floats in [0, 1]."""
         images = self.scored.held_out_images if pick.where == HELD_OUT else self.scored.other_images
-        return images[pick.index].astype(np.float32) / 255.0
+        image = images[pick.index].astype(np.float32) / 255.0
+        return image[0] if image.shape[0] == 1 else image
 
 
 def held_out_points(test: Split, probe: np.ndarray) -> Split:
