@@ -16,6 +16,7 @@ steps) and ``set_beta`` (applied at the next step boundary). The messages are in
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 import time
@@ -36,6 +37,7 @@ from .messages import Finished, Message, Progress, Snapshot, Validation, probe_i
 from .schedules import checked_beta, checked_lr, lr_factor, out_of_memory
 from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
+from . import resume
 from .budget import check_trainable
 from .threads import ThreadTuner
 
@@ -68,14 +70,30 @@ class Trainer:
         self.history = History()
         self.elapsed = 0.0  # seconds of training, pauses and validation excluded
         self.samples_seen = 0  # in this process, for throughput
+        self.resumes: list[dict] = []  # (step, epoch, epochs, lr, beta) each time the run was continued
+        self.tensorboard_dir: str | None = None  # the folder this run's TensorBoard events go to
+        if train_cfg.logdir:
+            from .tensorboard_log import check_available
+
+            check_available()  # now, not after the first epoch
         if state is not None:
-            self.model.load_state_dict(state["model_state"])
+            # a bundle saved with the best epoch's weights as its weights keeps the last ones aside
+            self.model.load_state_dict(state.get("last_model_state") or state["model_state"])
             if state.get("optimizer_state"):
                 self.optimizer.load_state_dict(state["optimizer_state"])
             self.step = int(state.get("step", 0))
             self.epoch = int(state.get("epoch", 0))
             self.history = History.from_dict(state.get("history", {}))
-        self._batch_gen = torch.Generator().manual_seed(train_cfg.seed)
+            self.tensorboard_dir = state.get("tensorboard_dir")
+            self.resumes = [dict(r) for r in state.get("resumed", [])] + [
+                {"step": self.step, "epoch": self.epoch, "epochs": train_cfg.epochs, "lr": train_cfg.lr, "beta": train_cfg.beta}]
+        self.batch_generator = torch.Generator().manual_seed(train_cfg.seed)
+        self.steps_into_epoch = 0  # steps taken in the epoch under way
+        self.epoch_rng = self.batch_generator.get_state()  # the batcher's state when that epoch drew its order
+        self.epoch_sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # its loss sums over images
+        self.resume_at: tuple[int, torch.Tensor] | None = None  # (steps into the epoch, its sums) to continue from
+        if state is not None:
+            resume.restore(self, state.get("resume"))  # after the model is built: building draws random numbers
         self._beta = float(train_cfg.beta)
         self._lr = float(train_cfg.lr)
         self._running = threading.Event()
@@ -102,6 +120,8 @@ class Trainer:
             best = state.get("best_model_state")
             if best is not None:
                 self._best = [best[k].to(self.device, copy=True) for k in self.model.state_dict()]
+            elif state.get("last_model_state"):  # the bundle's weights are the best ones, the last ones aside
+                self._best = [state["model_state"][k].to(self.device, copy=True) for k in self.model.state_dict()]
             else:  # the weights in the bundle are the best ones
                 self._best = [t.detach().clone() for t in self.model.state_dict().values()]
 
@@ -264,16 +284,38 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> Iterator[Message]:
+        log = self._open_tensorboard()
+        try:
+            for message in self._steps():
+                if log is not None:  # between two steps, like the consumer: the model is not mid-update
+                    log.observe(message, self)
+                yield message
+        finally:
+            if log is not None:
+                log.close()
+
+    def _open_tensorboard(self):
+        if not self.cfg.logdir:
+            return None
+        from .tensorboard_log import TensorBoardLog, run_dir_for
+
+        name = f"{self.model_cfg.variant}-{self.model_cfg.latent_dim}d"
+        run_dir = run_dir_for(self.cfg.logdir, self.tensorboard_dir, name)
+        log = TensorBoardLog(run_dir, purge_step=self.step)
+        self.tensorboard_dir = str(run_dir)
+        return log
+
+    def _steps(self) -> Iterator[Message]:
         cfg = self.cfg
         model, opt, device = self.model, self.optimizer, self.device
-        batches = DeviceBatches(self.dataset.train, cfg.batch_size, device, self._batch_gen)
+        batches = DeviceBatches(self.dataset.train, cfg.batch_size, device, self.batch_generator)
         steps_per_epoch = len(batches)
         n_train = len(self.dataset.train)
         total_steps = cfg.epochs * steps_per_epoch
         model.train()
         self._remember_good()
         interval = torch.zeros(2, dtype=torch.float32, device=device)  # recon, kl summed over steps
-        epoch_sum = torch.zeros(2, dtype=torch.float64, device=device)  # summed over images
+        epoch_sum = self.epoch_sums  # summed over images
         n_interval = 0  # steps in ``interval``, counted here so the device is not asked
         last_beta = None
         t_last = time.perf_counter()
@@ -283,7 +325,14 @@ class Trainer:
         try:
             while self.epoch < cfg.epochs and not self._stop.is_set():
                 epoch_sum.zero_()
-                for i, (x, y) in enumerate(batches):
+                start, self.steps_into_epoch = 0, 0
+                if self.resume_at is not None:  # a run saved mid-epoch: the same order, its first steps skipped
+                    start, sums = self.resume_at
+                    self.resume_at = None
+                    epoch_sum.copy_(sums)
+                    self.steps_into_epoch = start
+                self.epoch_rng = self.batch_generator.get_state()
+                for i, (x, y) in itertools.islice(enumerate(batches), start, None):
                     if not self._running.is_set():
                         t_pause = time.perf_counter()
                         self._waiting.set()
@@ -328,6 +377,7 @@ class Trainer:
                     terms.total.backward()
                     self._adam.step()
                     self.step += 1
+                    self.steps_into_epoch = i + 1
                     seen_since += x.shape[0]
                     self.samples_seen += x.shape[0]
                     pair = torch.stack([terms.recon.detach(), terms.kl.detach()])
@@ -369,6 +419,7 @@ class Trainer:
                     if not (math.isfinite(tr) and math.isfinite(tk)):
                         raise self._nonfinite([not math.isfinite(tr), not math.isfinite(tk)])
                     self.epoch += 1
+                    self.steps_into_epoch = 0
                     t_val = time.perf_counter()
                     # the epoch's last steps are counted now, so ``elapsed`` is exact at a Validation
                     self.elapsed += t_val - t_last
