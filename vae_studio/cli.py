@@ -27,7 +27,7 @@ MAX_EPOCHS = 100_000
 MAX_BATCH = 1_000_000
 MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
 # modules under vae_studio/ that define add_commands(subparsers): one per family of commands
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("cli_generate",)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -301,7 +301,8 @@ class Trainer:
 
         name = f"{self.model_cfg.variant}-{self.model_cfg.latent_dim}d"
         run_dir = run_dir_for(self.cfg.logdir, self.tensorboard_dir, name)
-        log = TensorBoardLog(run_dir, purge_step=self.step)
+        # a continued run: what an earlier process logged after the saved step is dropped from view
+        log = TensorBoardLog(run_dir, purge_step=self.step + 1 if self.step else None)
         self.tensorboard_dir = str(run_dir)
         return log
 
