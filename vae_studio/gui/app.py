@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.config import likelihood_label
+from ..core.errors import VaeStudioError
 from ..core.history import History
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
@@ -259,13 +260,15 @@ class MainWindow(QMainWindow):
         if self.session.export_history_csv(path):
             self.statusBar().showMessage(f"Wrote the loss history to {path}", 8000)
 
-    def export_plot(self, path: str) -> bool:
-        ok = self.loss_plot.grab().save(path, "PNG")
-        if ok:
-            self.statusBar().showMessage(f"Wrote the plot to {path}", 8000)
-        else:
-            self.show_error(f"cannot write the plot to {path}")
-        return ok
+    def export_plot(self, path: str, what: str = "loss") -> bool:
+        """A figure (File > Export): "loss", "map", "kl", "picture", or a GIF ("traversal_gif", ...)."""
+        try:
+            self.file_menu.exports.export(what, path)
+        except (OSError, ValueError, VaeStudioError) as exc:
+            self.show_error(f"cannot write {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 8000)
+        return True
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About VAE Studio",

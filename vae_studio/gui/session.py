@@ -23,6 +23,7 @@ from ..core.data import load_dataset
 from ..core.device import resolve_device
 from ..core.errors import VaeStudioError, for_window
 from ..core.snapshots import snapshot_of
+from ..core.tensorboard_log import check_available as check_tensorboard
 from ..core.remote import RemoteTrainer, warm_up
 from ..core.settings import RunSettings, problems
 from ..core.trainer import checked_beta
@@ -116,6 +117,8 @@ class Session(QObject):
             return found[0]
         try:
             resolve_device(settings.device)
+            if settings.logdir:
+                check_tensorboard()
         except VaeStudioError as exc:
             return str(exc)
         return None
