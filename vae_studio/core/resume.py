@@ -1,4 +1,7 @@
-"""Where a run stands between two steps, so that a saved run continues exactly where it stopped.
+"""Continuing a saved run: :func:`load` puts a checkpoint bundle back into a new :class:`Trainer`.
+
+Beside the weights, Adam's state, the step and epoch counts, the history and the best epoch, a
+run needs to know where it stood between two steps, to continue exactly where it stopped.
 
 A checkpoint's ``resume`` record holds what the weights and Adam's state do not: the random
 streams (PyTorch's, which draws the reparameterisation noise and the augmentation, and the
@@ -19,9 +22,35 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import torch
 
+from .history import History
+
 KEYS = ("torch_rng", "cuda_rng", "batch_rng", "steps_into_epoch", "batch_size", "n_train", "epoch_sums")
+
+
+def load(trainer, state: dict) -> None:
+    """Everything a bundle holds about a run into a freshly built trainer (after its model was built)."""
+    cfg = trainer.cfg
+    # a bundle saved with the best epoch's weights as its weights keeps the last ones aside
+    trainer.model.load_state_dict(state.get("last_model_state") or state["model_state"])
+    if state.get("optimizer_state"):
+        trainer.optimizer.load_state_dict(state["optimizer_state"])
+    trainer.step = int(state.get("step", 0))
+    trainer.epoch = int(state.get("epoch", 0))
+    trainer.history = History.from_dict(state.get("history", {}))
+    trainer.tensorboard_dir = state.get("tensorboard_dir")
+    trainer.resumes = [dict(r) for r in state.get("resumed", [])] + [
+        {"step": trainer.step, "epoch": trainer.epoch, "epochs": cfg.epochs, "lr": cfg.lr, "beta": cfg.beta}]
+    if state.get("best_epoch"):
+        best = state.get("best_model_state")
+        if best is None and state.get("last_model_state"):
+            best = state["model_state"]  # the bundle's weights are the best ones, the last ones aside
+        # None: the weights in the bundle are the best ones
+        trainer.set_best(int(state["best_epoch"]), float(state.get("best_neg_elbo", math.inf)), best)
+    restore(trainer, state.get("resume"))
 
 
 def record(trainer) -> dict[str, Any]:

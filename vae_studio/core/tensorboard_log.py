@@ -79,6 +79,16 @@ class TensorBoardLog:
             raise OutputError(f"cannot write TensorBoard logs to {self.run_dir}: {exc.strerror or exc}") from None
         self._codes: np.ndarray | None = None
 
+    @classmethod
+    def for_trainer(cls, trainer) -> "TensorBoardLog":
+        """The log of ``trainer``'s run, in the folder it logged into before if it is continued."""
+        name = f"{trainer.model_cfg.variant}-{trainer.model_cfg.latent_dim}d"
+        run_dir = run_dir_for(trainer.cfg.logdir, trainer.tensorboard_dir, name)
+        # a continued run: what an earlier process logged after the saved step is dropped from view
+        log = cls(run_dir, purge_step=trainer.step + 1 if trainer.step else None)
+        trainer.tensorboard_dir = str(run_dir)
+        return log
+
     # -- what the trainer reports --------------------------------------------------------------
     def observe(self, message, trainer) -> None:
         if isinstance(message, Progress):

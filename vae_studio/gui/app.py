@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.config import likelihood_label
-from ..core.errors import VaeStudioError
 from ..core.history import History
 from ..core.settings import VARIANT_NAMES
 from .file_menu import FileMenu
@@ -261,14 +260,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Wrote the loss history to {path}", 8000)
 
     def export_plot(self, path: str, what: str = "loss") -> bool:
-        """A figure (File > Export): "loss", "map", "kl", "picture", or a GIF ("traversal_gif", ...)."""
-        try:
-            self.file_menu.exports.export(what, path)
-        except (OSError, ValueError, VaeStudioError) as exc:
-            self.show_error(f"cannot write {path}: {exc}")
-            return False
-        self.statusBar().showMessage(f"Wrote {path}", 8000)
-        return True
+        """A figure or GIF of File > Export ("loss", "map", "kl", "picture", "traversal_gif", ...)."""
+        return self.file_menu.exports.write(what, path)
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About VAE Studio",

@@ -102,9 +102,14 @@ class ExportMenu(QObject):
         if Path(path).suffix.lower() not in (".png", ".svg", ".gif"):
             path += ".svg" if "svg" in chosen else ".gif" if gif else ".png"
         self.window.settings_store.setValue("paths/last_dir", str(Path(path).parent))
+        self.write(what, path)
+
+    def write(self, what: str, path: str | os.PathLike) -> bool:
+        """:meth:`export`, with a failure in the banner and a success in the status bar."""
         try:
             self.export(what, path)
         except (OSError, ValueError, VaeStudioError) as exc:
             self.window.show_error(f"could not export to {path}: {exc}")
-        else:
-            self.window.statusBar().showMessage(f"Wrote {path}", 8000)
+            return False
+        self.window.statusBar().showMessage(f"Wrote {path}", 8000)
+        return True
