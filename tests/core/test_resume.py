@@ -150,3 +150,21 @@ def test_a_damaged_resume_record_is_refused(small):
         bundle["resume"] = {**bundle["resume"], **damage}
         with pytest.raises(CheckpointError, match="cannot be resumed"):
             validate_bundle(bundle)
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_a_file_written_with_either_weights_resumes_from_the_last_and_keeps_the_best(small, tmp_path, keep):
+    from vae_studio.core.checkpoint import select_weights
+
+    t = Trainer(SMALL, _cfg(epochs=2), small)
+    t.train()
+    best = {k: torch.zeros_like(v) for k, v in t.model.state_dict().items()}  # pretend epoch 1 was the best
+    t.set_best(1, 1.0, best)
+    path = save_checkpoint(tmp_path / f"{keep}.pt", select_weights(t.bundle(), keep))
+    loaded = load_checkpoint(path)
+    assert loaded["weights_epoch"] == (1 if keep == "best" else 2)
+    again = Trainer(SMALL, _cfg(epochs=3), small, state=loaded)
+    assert all(torch.equal(a, b) for a, b in zip(again.model.state_dict().values(), t.model.state_dict().values()))
+    assert again.best_epoch == 1 and all(torch.equal(v, best[k]) for k, v in again.best_state().items())
+    other = select_weights(loaded, "last" if keep == "best" else "best")
+    assert other["weights_epoch"] == (2 if keep == "best" else 1)

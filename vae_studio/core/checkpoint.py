@@ -69,19 +69,26 @@ def best_of(trainer) -> dict:
 
 def select_weights(bundle: dict, keep: str = "best") -> dict:
     """``bundle`` with the weights ``keep`` names as its model weights: "best" (the epoch with the
-    lowest held-out -ELBO, where the bundle has it) or "last". ``weights_epoch`` says which."""
+    lowest held-out -ELBO, where the bundle has it) or "last". ``weights_epoch`` says which. The
+    other weights stay in the bundle (``best_model_state`` or ``last_model_state``), so a run
+    saved either way can be resumed from its last step and still knows its best epoch."""
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last' (got {keep!r})")
     out = dict(bundle)
-    best = out.pop("best_model_state", None)
-    if keep == "best" and best is not None:
+    if keep == "best" and out.get("best_model_state") is not None:
         out["last_model_state"] = out["model_state"]  # what a resumed run continues from
-        out["model_state"] = best
+        out["model_state"] = out.pop("best_model_state")
         out["weights_epoch"] = out["best_epoch"]
-        if "_model" in out:  # a loaded bundle: its ready-built model gets the chosen weights
-            model = build_model(out["model_config"])
-            model.load_state_dict(best)
-            out["_model"] = model.eval()
+    elif keep == "last" and out.get("last_model_state") is not None:
+        out["best_model_state"] = out["model_state"]
+        out["model_state"] = out.pop("last_model_state")
+        out["weights_epoch"] = out["epoch"]
+    else:
+        return out
+    if "_model" in out:  # a loaded bundle: its ready-built model gets the chosen weights
+        model = build_model(out["model_config"])
+        model.load_state_dict(out["model_state"])
+        out["_model"] = model.eval()
     return out
 
 
