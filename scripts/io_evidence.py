@@ -5,7 +5,7 @@
 1. Resume after a real Ctrl-C: `vae-studio train` is sent SIGINT part-way, saves and exits 130;
    `train --resume` finishes it. Its weights and held-out curve are compared with the same run
    made in one go (one thread count for both: the thread tuner off, as on a quiet machine).
-2. The cost of --logdir: wall time of the same run with and without TensorBoard logging.
+2. The cost of --logdir: the time spent writing TensorBoard events, measured inside one run.
 3. `traverse` and `interpolate` on the trained run: frames, sizes, files.
 Offline, CPU; a few minutes on two cores.
 """
@@ -13,7 +13,6 @@ Offline, CPU; a few minutes on two cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -36,25 +35,44 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--out", type=Path, default=None, help="keep the files here (default: a temporary folder)")
+    ap.add_argument("--parts", default="1,2,3", help="which parts to run (3 needs the run part 1 left in --out)")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="vae-io-evidence-"))
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VAE_STUDIO_ADAPTIVE_THREADS": "0", "PYTHONPATH": str(REPO)}
+    base = ["train", "--epochs", str(args.epochs), "--latent-dim", "10", "--seed", "1", "--keep", "last", "--device", "cpu"]
+
+    parts = {int(p) for p in args.parts.split(",")}
+    if 1 in parts:
+        resume_after_ctrl_c(args, out, env, base)
+    if 2 in parts:
+        tensorboard_cost(out)
+    if 3 in parts:
+        gifs(out, env)
+    print(f"\nfiles in {out}")
+    return 0
+
+
+def resume_after_ctrl_c(args, out: Path, env: dict, base: list[str]) -> None:
     import torch
 
     from vae_studio.core import load_checkpoint
 
-    base = ["train", "--epochs", str(args.epochs), "--latent-dim", "10", "--seed", "1", "--keep", "last", "--device", "cpu"]
-
-    # 1. resume after Ctrl-C -------------------------------------------------------------------
-    t0 = time.perf_counter()
     vae(*base, "--out", str(out / "whole.pt"), env=env)
-    whole_s = time.perf_counter() - t0
     p = subprocess.Popen([sys.executable, "-m", "vae_studio", *base, "--out", str(out / "cut.pt")], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(max(3.0, whole_s * 0.45))
+    # the progress goes to stderr a line an epoch: Ctrl-C a little way into the epoch after half of them
+    t_line = time.perf_counter()
+    for line in p.stderr:
+        if line.startswith("epoch"):
+            done = int(line.split()[1].split("/")[0])
+            now = time.perf_counter()
+            if done >= args.epochs // 2:
+                time.sleep(0.4 * (now - t_line))
+                break
+            t_line = now
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=600)
+    p.communicate(timeout=600)
     cut = load_checkpoint(out / "cut.pt")
     into = cut["resume"]["steps_into_epoch"]
     vae("train", "--resume", str(out / "cut.pt"), "--out", str(out / "resumed.pt"), "--keep", "last", env=env)
@@ -71,24 +89,43 @@ def main() -> int:
           f"| {resumed['step']} | {val(resumed):.4f} |")
     print(f"weights identical: {same} (largest difference {diff:.3g}); held-out curve identical: {curve_same}")
 
-    # 2. TensorBoard's cost ---------------------------------------------------------------------
-    short = ["train", "--epochs", "10", "--latent-dim", "10", "--device", "cpu", "--json"]
-    times = {}
-    for label, extra in (("without --logdir", []), ("with --logdir", ["--logdir", str(out / "tb")]),
-                         ("without --logdir, again", []), ("with --logdir, again", ["--logdir", str(out / "tb")])):
-        t0 = time.perf_counter()
-        r = vae(*short, *extra, "--out", str(out / "tb-run.pt"), env=env)
-        times[label] = (time.perf_counter() - t0, json.loads(r.stdout.strip().splitlines()[-1])["train_seconds"])
-    print("\n2. TensorBoard logging (digits, 10 epochs, latent 10): wall time of the command / training time")
-    print("| run | wall s | training s |")
-    print("|---|---|---|")
-    for label, (wall, train) in times.items():
-        print(f"| {label} | {wall:.1f} | {train:.1f} |")
-    runs = sorted((out / "tb").iterdir())
-    files = sorted(str(f.relative_to(runs[0])) for f in runs[0].rglob("*") if f.is_file())
-    print(f"event folders: {len(runs)}; files of the first: {', '.join(files)}")
+def tensorboard_cost(out: Path) -> None:
+    # timed inside one run, so that the load of other processes weighs on both parts alike
+    from vae_studio.core import Trainer, load_dataset
+    from vae_studio.core.messages import Finished, Progress, Validation
+    from vae_studio.core.settings import from_cli
+    from vae_studio.core.tensorboard_log import TensorBoardLog
 
-    # 3. GIFs -------------------------------------------------------------------------------------
+    spent = {Progress: [0.0, 0], Validation: [0.0, 0], Finished: [0.0, 0]}
+    observe = TensorBoardLog.observe
+
+    def timed(self, message, trainer):
+        t = time.perf_counter()
+        observe(self, message, trainer)
+        if type(message) in spent:
+            spent[type(message)][0] += time.perf_counter() - t
+            spent[type(message)][1] += 1
+
+    TensorBoardLog.observe = timed
+    digits = load_dataset("digits")
+    s = from_cli({"epochs": 10, "latent_dim": 10, "device": "cpu", "logdir": str(out / "tb")})
+    trainer = Trainer(s.model_config(digits.image_shape, digits.num_classes), s.train_config(), digits)
+    t0 = time.perf_counter()
+    trainer.train()
+    wall = time.perf_counter() - t0
+    logged = sum(v[0] for v in spent.values())
+    print("\n2. TensorBoard logging inside one run (digits, 10 epochs, latent 10, MLP 1024)")
+    print("| what | calls | seconds | per call, ms |")
+    print("|---|---|---|---|")
+    for kind, label in ((Progress, "scalars at each progress report"), (Validation, "held-out scalars + 2 pictures an epoch"),
+                        (Finished, "embedding of 500 held-out codes with sprite")):
+        sec, n = spent[kind]
+        print(f"| {label} | {n} | {sec:.2f} | {1000 * sec / max(1, n):.1f} |")
+    print(f"| all logging / the whole run | | {logged:.2f} / {wall:.1f} | {100 * logged / wall:.1f}% of the run |")
+    files = sorted(str(f.relative_to(trainer.tensorboard_dir)) for f in Path(trainer.tensorboard_dir).rglob("*") if f.is_file())
+    print(f"files: {', '.join(files)}")
+
+def gifs(out: Path, env: dict) -> None:
     from PIL import Image, ImageSequence
 
     print("\n3. traverse / interpolate on the run of 1")
@@ -97,15 +134,13 @@ def main() -> int:
                  ["interpolate", str(out / "whole.pt"), "--from", "3", "--to", "10", "--out", str(out / "interpolation.gif"),
                   "--slerp", "--scale", "4"]):
         r = vae(*argv, env=env)
-        path = Path(argv[3])
+        path = Path(argv[argv.index("--out") + 1])
         with Image.open(path) as im:
             frames = [f.copy() for f in ImageSequence.Iterator(im)]
         distinct = len({f.convert("L").tobytes() for f in frames})
         print(f"vae-studio {' '.join(a if not a.startswith('/') else Path(a).name for a in argv)}: "
               f"{len(frames)} frame(s), {distinct} distinct, {frames[0].size[0]}x{frames[0].size[1]} px, "
               f"{path.stat().st_size / 1024:.0f} KB")
-    print(f"\nfiles in {out}")
-    return 0
 
 
 if __name__ == "__main__":

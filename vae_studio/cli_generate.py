@@ -142,8 +142,9 @@ def traverse(args) -> int:
     if cfg.conditional and label is None:
         raise ConfigError(f"this is a conditional model: give --label (0 to {cfg.num_classes - 1}) or --image")
     images = traversal(model, z, dims, args.steps, args.span, label)
-    names = ", ".join(f"z{d}" for d in dims)
-    return _write(args, traversal_frames(images), traversal_picture(images), f"traversals of {names}")
+    names = ", ".join(str(d) for d in dims)
+    return _write(args, traversal_frames(images), traversal_picture(images),
+                  f"traversals of dimension{'s' if len(dims) > 1 else ''} {names} (counted from 0)")
 
 
 def interpolate(args) -> int:

@@ -129,3 +129,15 @@ def test_a_run_in_the_window_writes_tensorboard_events_from_its_training_process
     assert [e.step for e in acc.Scalars("train/neg_elbo")] == history.array("step").astype(int).tolist()
     assert len(acc.Images("prior_samples")) == 2
     assert (run_dir / "projector_config.pbtxt").exists()
+
+
+def test_without_tensorboard_train_says_how_to_install_it(qtbot, make_window, fast, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    w = make_window(fast.replace(logdir=str(tmp_path / "tb")))
+    with qtbot.waitSignal(w.session.error, timeout=2000):
+        w.controls.train_button.click()
+    assert "pip install tensorboard" in w.banner.text()
+    assert not w.session.busy and not (tmp_path / "tb").exists()

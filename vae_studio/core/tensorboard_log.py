@@ -35,8 +35,16 @@ MAX_EMBEDDING_POINTS = 5000  # the Projector's sprite stays under its size limit
 FLUSH_SECS = 10  # a TensorBoard watching the folder sees a running run's curves this soon
 
 
-def check_available() -> None:
-    """ConfigError with the install command when TensorBoard cannot be imported."""
+def check_available(quick: bool = False) -> None:
+    """ConfigError with the install command when TensorBoard cannot be imported. ``quick``: only
+    look for the package, without the second or so that importing it takes (a window's click)."""
+    if quick:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError(f"logging to TensorBoard needs the tensorboard package, which is not installed; "
+                              f"install it with: {INSTALL_HINT}")
+        return
     try:
         from torch.utils.tensorboard import SummaryWriter  # noqa: F401
     except ImportError as exc:

@@ -243,12 +243,14 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> Iterator[Message]:
         log = self._open_tensorboard()
+        steps = self._steps()
         try:
-            for message in self._steps():
+            for message in steps:
                 if log is not None:  # between two steps, like the consumer: the model is not mid-update
                     log.observe(message, self)
                 yield message
         finally:
+            steps.close()  # a consumer that stops early: the loop's own clean-up runs now
             if log is not None:
                 log.close()
 

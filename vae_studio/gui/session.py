@@ -118,7 +118,7 @@ class Session(QObject):
         try:
             resolve_device(settings.device)
             if settings.logdir:
-                check_tensorboard()
+                check_tensorboard(quick=True)  # the training process imports it, and says so if it cannot
         except VaeStudioError as exc:
             return str(exc)
         return None
