@@ -34,6 +34,11 @@ def _gif_frames(path: Path) -> list[np.ndarray]:
 def test_figures_export_at_the_chosen_scale_and_as_svg(trained_window, tmp_path):
     w = trained_window
     exports = w.file_menu.exports
+    assert exports.menu.title() == "&Export" and exports.menu.menuAction() in w.menuBar().actions()[0].menu().actions()
+    assert [a.text() for a in exports.menu.actions() if a.text()][:6] == [
+        "&Loss plot…", "Latent &map…", "&KL per dimension…", "&Generated picture…",
+        "&Traversal animation (GIF)…", "&Interpolation animation (GIF)…"]
+    assert [a.text() for a in exports.scale_actions.values()] == ["1×", "2×", "4×", "8×"]
     items = {"loss": w.loss_plot.graphics.ci, "map": w.explorer.map.plot.getPlotItem(), "kl": w.diagnostics.plot}
     for scale in (1, 2):
         exports.set_scale(scale)
