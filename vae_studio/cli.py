@@ -27,7 +27,7 @@ MAX_EPOCHS = 100_000
 MAX_BATCH = 1_000_000
 MAX_PNG_SAMPLES = 10_000  # a 100 x 100 grid; beyond it the image itself needs gigabytes
 # modules under vae_studio/ that define add_commands(subparsers): one per family of commands
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("cli_apps",)
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("cli_apps", "cli_generate")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
         if spec.cli:
             _add_setting(t, name)
     t.add_argument("--data-dir", metavar="DIR", help="where torchvision datasets are kept and downloaded (default: a per-user cache folder)")
+    t.add_argument("--resume", type=Path, metavar="CKPT",
+                   help="continue a saved run up to --epochs in total (default: its planned count), with its optimizer state, "
+                   "schedule, random state, history and settings; options that shape the model are refused, the learning "
+                   "rate, beta and the other training settings may change (--out defaults to CKPT)")
     t.add_argument("--keep", choices=("best", "last"), default="best", help="write the weights of the epoch with the lowest held-out -ELBO (default) or of the last epoch")
     t.add_argument("--out", type=Path, metavar="FILE", help="checkpoint to write (default: vae-VARIANT.pt)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of the validation figures")

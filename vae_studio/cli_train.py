@@ -99,23 +99,31 @@ def train(args) -> int:
     from .core.config import auto_epochs
     from .core.data import check_classes, class_subset
     from .core.settings import from_cli
+    from .core.tensorboard_log import check_available
     from .core.device import describe_device
     from .core.image_format import describe as describe_format
     from .core.errors import VaeStudioError
     from .core.trainer import Validation
 
-    settings = from_cli(vars(args))
-    train_cfg = settings.train_config()
-    out = args.out or Path(f"vae-{settings.variant}.pt")
-    check_writable(out, "--out")  # now, not after an hour of training
-    dataset = load_data(settings.dataset, args.data_dir, settings.image_format())
-    check_classes(dataset, train_cfg.classes)
-    n_train = len(class_subset(dataset.train, train_cfg.classes))
-    if args.epochs is None:  # about 400k images' worth: long enough to learn, short enough to wait for
-        train_cfg = train_cfg.replace(epochs=auto_epochs(n_train))
-    model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
-    trainer = Trainer(model_cfg, train_cfg, dataset)  # refuses a model too large for the free memory
     log = sys.stderr if args.json else sys.stdout
+    state = None
+    if args.resume is not None:
+        from .cli_resume import resume_plan
+
+        settings, train_cfg, model_cfg, dataset, state, out = resume_plan(args, log)
+    else:
+        settings = from_cli(vars(args))
+        train_cfg = settings.train_config()
+        out = args.out or Path(f"vae-{settings.variant}.pt")
+        check_writable(out, "--out")  # now, not after an hour of training
+        if train_cfg.logdir:
+            check_available()
+        dataset = load_data(settings.dataset, args.data_dir, settings.image_format())
+        check_classes(dataset, train_cfg.classes)
+        if args.epochs is None:  # about 400k images' worth: long enough to learn, short enough to wait for
+            train_cfg = train_cfg.replace(epochs=auto_epochs(len(class_subset(dataset.train, train_cfg.classes))))
+        model_cfg = settings.model_config(dataset.image_shape, dataset.num_classes)
+    trainer = Trainer(model_cfg, train_cfg, dataset, state=state)  # refuses a model too large for the free memory
     print(
         f"training a {settings.variant} VAE ({settings.arch}, latent {settings.latent_dim}) on {dataset.name} "
         f"({describe_format(dataset.image_shape)}{'' if dataset.labelled else ', unlabelled'}): "
@@ -195,6 +203,8 @@ def train(args) -> int:
         "augment": trainer.augment,
         "lr_schedule": train_cfg.lr_schedule,
         "objective": train_cfg.objective,
+        "resumed_from_step": state["step"] if state is not None else None,
+        "tensorboard_dir": trainer.tensorboard_dir,
     }
     if train_cfg.objective == "iwae":
         summary["neg_iwae"] = trainer.validate_iwae()
@@ -202,6 +212,9 @@ def train(args) -> int:
     which = f"epoch {weights_epoch} of {trainer.epoch}" + (" (the best held-out -ELBO)" if args.keep == "best" else "")
     _say(f"validation -ELBO {recon + kl:.2f} nats, {trainer.likelihood} likelihood (recon {recon:.2f}, KL {kl:.2f}); "
          f"{summary['samples_per_s']:,.0f} img/s; saved the weights of {which} to {out}", log)
+    if trainer.tensorboard_dir:
+        _say(f"TensorBoard events in {trainer.tensorboard_dir} (view them with: tensorboard --logdir "
+             f"{Path(trainer.tensorboard_dir).parent})", log)
     if args.json:
         _say(json.dumps(summary), sys.stdout)
     if trainer.stopping:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from vae_studio.cli import main
 from vae_studio.core import load_checkpoint

@@ -3,7 +3,6 @@ or 2 with one line on stderr; never 1 with "internal error" (training failures a
 
 import contextlib
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest

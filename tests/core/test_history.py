@@ -59,3 +59,14 @@ def test_csv_rows_are_in_step_order_with_validations_on_their_own_steps():
     assert rows[steps.index(36)]["neg_elbo"] == ""  # no training point at 36: its columns stay empty
     assert rows[steps.index(360)]["neg_elbo"] == "110" and rows[steps.index(360)]["val_neg_elbo"] == "109"
     assert math.isfinite(float(rows[-1]["val_neg_elbo"]))
+
+
+def test_a_real_runs_csv_has_one_row_per_step_in_order_and_held_out_figures_where_measured(trained):
+    h = trained.history
+    rows = list(csv.DictReader(io.StringIO(h.to_csv())))
+    steps = [int(r["step"]) for r in rows]
+    assert steps == sorted(set(steps))  # one row per step, in step order
+    assert set(steps) == set(h.array("step").astype(int)) | set(h.array("val_step").astype(int))
+    held_out = {int(r["step"]): float(r["val_neg_elbo"]) for r in rows if r["val_neg_elbo"]}
+    assert list(held_out) == h.array("val_step").astype(int).tolist()
+    assert list(held_out.values()) == pytest.approx(h.array("val_neg_elbo").tolist())

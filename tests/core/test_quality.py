@@ -11,7 +11,7 @@ from vae_studio.core import ModelConfig, TrainConfig, Trainer, Validation, build
 from vae_studio.core.augment import augment
 from vae_studio.core.checkpoint import select_weights
 from vae_studio.core.config import ConfigError, resolved_augment
-from vae_studio.core.data import Split, binarized
+from vae_studio.core.data import binarized
 from vae_studio.core.evaluate import elbo, evaluate, iwae_nll
 from vae_studio.core.fused_adam import FusedAdamStep
 from vae_studio.core.losses import cb_log_norm, cb_mean, iwae_terms, recon_nll

@@ -26,6 +26,7 @@ from .config import ModelConfig, TrainConfig
 from .errors import CheckpointError, ConfigError
 from .models import build_model
 from .history import COLUMNS as HISTORY_COLUMNS, History
+from . import resume
 
 FORMAT = "vae-studio-run"
 SCHEMA_VERSION = 1
@@ -41,8 +42,19 @@ def make_bundle(trainer, **extra: Any) -> dict:
         # written after the trainer has moved on
         model_state={k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
         optimizer_state=copy.deepcopy(trainer.optimizer.state_dict()),
-        history=trainer.history.to_dict(), **{**best_of(trainer), **extra},
+        history=trainer.history.to_dict(), **{**best_of(trainer), **continuation_of(trainer), **extra},
     )
+
+
+def continuation_of(trainer) -> dict:
+    """What continuing the run needs beyond weights and Adam's state: random streams, the place in
+    the epoch (:mod:`resume`), each earlier continuation's rates, the TensorBoard folder."""
+    out = {"resume": resume.record(trainer), "kl_per_dim": [float(v) for v in trainer.last_kl_per_dim]}
+    if trainer.resumes:
+        out["resumed"] = [dict(r) for r in trainer.resumes]
+    if trainer.tensorboard_dir:
+        out["tensorboard_dir"] = str(trainer.tensorboard_dir)
+    return out
 
 
 def best_of(trainer) -> dict:
@@ -57,18 +69,26 @@ def best_of(trainer) -> dict:
 
 def select_weights(bundle: dict, keep: str = "best") -> dict:
     """``bundle`` with the weights ``keep`` names as its model weights: "best" (the epoch with the
-    lowest held-out -ELBO, where the bundle has it) or "last". ``weights_epoch`` says which."""
+    lowest held-out -ELBO, where the bundle has it) or "last". ``weights_epoch`` says which. The
+    other weights stay in the bundle (``best_model_state`` or ``last_model_state``), so a run
+    saved either way can be resumed from its last step and still knows its best epoch."""
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last' (got {keep!r})")
     out = dict(bundle)
-    best = out.pop("best_model_state", None)
-    if keep == "best" and best is not None:
-        out["model_state"] = best
+    if keep == "best" and out.get("best_model_state") is not None:
+        out["last_model_state"] = out["model_state"]  # what a resumed run continues from
+        out["model_state"] = out.pop("best_model_state")
         out["weights_epoch"] = out["best_epoch"]
-        if "_model" in out:  # a loaded bundle: its ready-built model gets the chosen weights
-            model = build_model(out["model_config"])
-            model.load_state_dict(best)
-            out["_model"] = model.eval()
+    elif keep == "last" and out.get("last_model_state") is not None:
+        out["best_model_state"] = out["model_state"]
+        out["model_state"] = out.pop("last_model_state")
+        out["weights_epoch"] = out["epoch"]
+    else:
+        return out
+    if "_model" in out:  # a loaded bundle: its ready-built model gets the chosen weights
+        model = build_model(out["model_config"])
+        model.load_state_dict(out["model_state"])
+        out["_model"] = model.eval()
     return out
 
 
@@ -198,6 +218,10 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
             for k, v in bundle["model_state"].items()
         ):
             raise CheckpointError(f"{path}: the best epoch's weights do not fit the model")
+    last = bundle.get("last_model_state")
+    if last is not None and not _same_shapes(last, bundle["model_state"]):
+        raise CheckpointError(f"{path}: the last epoch's weights do not fit the model")
+    _check_continuation(bundle, path)
     for key in ("best_epoch", "weights_epoch"):
         if key in bundle and not (isinstance(bundle[key], int) and bundle[key] >= 0):
             raise CheckpointError(f"{path} has an invalid {key}")
@@ -212,6 +236,30 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
     _check_optimizer_state(bundle.get("optimizer_state"), model, path)
     bundle["_model"] = model.eval()
     return bundle
+
+
+def _same_shapes(state: Any, like: dict) -> bool:
+    return isinstance(state, dict) and state.keys() == like.keys() and all(
+        torch.is_tensor(state[k]) and state[k].shape == v.shape
+        and (not v.is_floating_point() or (state[k].is_floating_point() and bool(torch.isfinite(state[k]).all())))
+        for k, v in like.items())
+
+
+def _check_continuation(bundle: dict, path) -> None:
+    rec = bundle.get("resume")
+    if rec is not None and (why := resume.problem(rec)):
+        raise CheckpointError(f"{path} cannot be resumed: {why}")
+    kl = bundle.get("kl_per_dim")
+    if kl is not None and not (isinstance(kl, (list, tuple)) and len(kl) == bundle["model_config"].latent_dim
+                               and all(_is_real(v) and math.isfinite(v) for v in kl)):
+        raise CheckpointError(f"{path} has an invalid KL per dimension")
+    runs = bundle.get("resumed")
+    if runs is not None and not (isinstance(runs, list) and all(
+            isinstance(r, dict) and all(isinstance(k, str) and _is_real(v) for k, v in r.items()) for r in runs)):
+        raise CheckpointError(f"{path} has an invalid record of its continuations")
+    folder = bundle.get("tensorboard_dir")
+    if folder is not None and not (isinstance(folder, str) and 0 < len(folder) < 4096 and "\0" not in folder):
+        raise CheckpointError(f"{path} has an invalid TensorBoard folder")
 
 
 def _is_int(v: Any) -> bool:

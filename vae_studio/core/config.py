@@ -116,7 +116,7 @@ class TrainConfig:
     iwae_k: int = 5
     binarize: bool = False  # train and validate on pixels drawn as 0/1 with the grey level as probability
     classes: tuple[int, ...] | None = None  # train and validate on these labels only; None: all
-
+    logdir: str | None = None  # TensorBoard: each run writes its event files into a folder of its own in here
 
     def __post_init__(self) -> None:
         if self.classes is not None:
@@ -160,6 +160,8 @@ class TrainConfig:
         _require(self.objective in OBJECTIVES, f"objective must be one of {', '.join(OBJECTIVES)} (got {self.objective!r})")
         _require(isinstance(self.iwae_k, int) and 1 <= self.iwae_k <= 1000, f"IWAE samples must be a whole number from 1 to 1000 (got {self.iwae_k})")
         _require(isinstance(self.binarize, bool), f"binarize must be true or false (got {self.binarize!r})")
+        _require(self.logdir is None or (isinstance(self.logdir, str) and self.logdir.strip() != "" and "\0" not in self.logdir),
+                 f"the TensorBoard folder must be a folder name (got {self.logdir!r})")
         _require(
             self.objective == "elbo" or (self.free_bits == 0 and self.capacity is None),
             "the IWAE objective cannot be combined with free bits or a capacity target",

@@ -48,6 +48,7 @@ class Setting:
     metavar: str | None = None
     example: str = "400 or 512,256"  # a list setting's example values, for its error messages
     items: str = "sizes"  # what a list setting's items are called
+    placeholder: str = ""  # an optional text setting's value when switched on in the form with nothing typed
 
     def check(self, name: str, value: Any) -> Any:
         """``value`` as this setting's type, or ConfigError naming the setting and its range."""
@@ -69,7 +70,7 @@ class Setting:
                 raise ConfigError(f"{what} must be one of {', '.join(self.choices)} (got {value!r})")
             return value
         if self.kind is str:
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str) or not value.strip() or "\0" in value:
                 raise ConfigError(f"{what} must be a non-empty text (got {value!r})")
             return value
         if self.kind is bool:
@@ -250,6 +251,14 @@ class RunSettings:
         choice_labels={"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"},
         help="Where training runs: auto uses a CUDA GPU when there is one, otherwise the CPU.",
     )
+    logdir: str | None = setting(
+        None, label="Log to TensorBoard", group="training", kind=str, optional=True, metavar="DIR",
+        placeholder="~/vae-studio-runs",
+        help="Write TensorBoard event files: the loss curves, every epoch a grid of reconstructions and prior "
+        "samples, and at the end the held-out codes with their images for the Projector. Each run gets a folder "
+        "of its own in DIR; view them with `tensorboard --logdir DIR`. Needs the tensorboard package "
+        "(pip install tensorboard).",
+    )
     precision: str = setting(
         "auto", label="Precision", group="device", kind=str, choices=C.PRECISIONS, form=False,
         help="auto: bf16 matrix products where the hardware runs them natively (CUDA, AVX-512 BF16 / AMX CPUs), "
@@ -289,7 +298,7 @@ class RunSettings:
             free_bits=self.free_bits, capacity=self.capacity_target(), capacity_epochs=self.capacity_epochs,
             seed=self.seed, device=self.device, precision=self.precision, augment=self.augment,
             lr_schedule=self.lr_schedule, weight_decay=self.weight_decay, objective=self.objective,
-            iwae_k=self.iwae_k, binarize=self.binarize, classes=self.classes,
+            iwae_k=self.iwae_k, binarize=self.binarize, classes=self.classes, logdir=self.logdir,
         )
 
     @classmethod
@@ -309,7 +318,7 @@ class RunSettings:
             capacity_epochs=SCHEMA["capacity_epochs"].clamp(train.capacity_epochs),
             seed=min(train.seed, SCHEMA["seed"].hi), device=train.device, precision=train.precision,
             augment=train.augment, lr_schedule=train.lr_schedule, weight_decay=SCHEMA["weight_decay"].clamp(train.weight_decay),
-            objective=train.objective, iwae_k=train.iwae_k, binarize=train.binarize, classes=train.classes,
+            objective=train.objective, iwae_k=train.iwae_k, binarize=train.binarize, classes=train.classes, logdir=train.logdir,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -412,6 +421,33 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
         if name not in given and spec.cli_default is not SAME:
             given[name] = spec.cli_default
     s = RunSettings(**given)
+    problem = next(iter(problems(s)), None)
+    if problem:
+        raise ConfigError(problem.replace("warm-up epochs", "--warmup-epochs"))
+    return s
+
+
+def resumed(base: RunSettings, values: Mapping[str, Any]) -> RunSettings:
+    """The settings of a resumed run: ``base`` (the checkpoint's) with the command line's options
+    (None: not given). An option that would change the model is refused, because the saved weights
+    fix it; a dataset folder may be given anew (it moved), a built-in dataset may not change."""
+    given = {k: v for k, v in values.items() if k in SCHEMA and SCHEMA[k].cli and v is not None}
+    for name, value in given.items():
+        spec, flag = SCHEMA[name], "--" + name.replace("_", "-")
+        stored = getattr(base, name)
+        moved_folder = name == "dataset" and value not in BUILTIN_DATASETS and stored not in BUILTIN_DATASETS
+        if spec.shapes_model and value != stored and not moved_folder:
+            shown = ",".join(map(str, stored)) if isinstance(stored, tuple) else stored
+            raise ConfigError(f"{flag} cannot change when resuming: it shapes the model, which the checkpoint fixes "
+                              f"({flag} {shown}); start a new run to change it")
+    if base.variant != "beta":
+        if given.get("beta", 1.0) != 1.0:
+            raise ConfigError(f"--beta {given['beta']:g} needs the beta variant (this run is {base.variant}, trained with beta = 1)")
+        if "capacity" in given:
+            raise ConfigError("--capacity needs the beta variant")
+    if given.get("warmup_epochs", 0) > 0 and "kl_schedule" not in given and base.kl_schedule == "constant":
+        given["kl_schedule"] = "linear"
+    s = base.replace(**given)
     problem = next(iter(problems(s)), None)
     if problem:
         raise ConfigError(problem.replace("warm-up epochs", "--warmup-epochs"))

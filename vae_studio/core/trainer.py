@@ -16,6 +16,7 @@ steps) and ``set_beta`` (applied at the next step boundary). The messages are in
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 import time
@@ -31,11 +32,13 @@ from .device import resolve_device, use_bf16
 from .errors import ConfigError, NonFiniteLossError, TrainingError
 from .evaluate import elbo, iwae_nll
 from .fused_adam import FusedAdamStep
+from .last_good import LastGood
 from .history import History
 from .messages import Finished, Message, Progress, Snapshot, Validation, probe_index  # noqa: F401 - also imported from here
 from .schedules import checked_beta, checked_lr, lr_factor, out_of_memory
 from .losses import capacity_at, elbo_terms, iwae_terms, kl_schedule_weight
 from .models import VAE, build_model
+from . import resume
 from .budget import check_trainable
 from .threads import ThreadTuner
 
@@ -77,22 +80,24 @@ class Trainer:
         self.history = History()
         self.elapsed = 0.0  # seconds of training, pauses and validation excluded
         self.samples_seen = 0  # in this process, for throughput
-        if state is not None:
-            self.model.load_state_dict(state["model_state"])
-            if state.get("optimizer_state"):
-                self.optimizer.load_state_dict(state["optimizer_state"])
-            self.step = int(state.get("step", 0))
-            self.epoch = int(state.get("epoch", 0))
-            self.history = History.from_dict(state.get("history", {}))
-        self._batch_gen = torch.Generator().manual_seed(train_cfg.seed)
+        self.resumes: list[dict] = []  # (step, epoch, epochs, lr, beta) each time the run was continued
+        self.tensorboard_dir: str | None = None  # the folder this run's TensorBoard events go to
+        if train_cfg.logdir:
+            from .tensorboard_log import check_available
+
+            check_available()  # now, not after the first epoch
+        self.batch_generator = torch.Generator().manual_seed(train_cfg.seed)
+        self.steps_into_epoch = 0  # steps taken in the epoch under way
+        self.epoch_rng = self.batch_generator.get_state()  # the batcher's state when that epoch drew its order
+        self.epoch_sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # its loss sums over images
+        self.resume_at: tuple[int, torch.Tensor] | None = None  # (steps into the epoch, its sums) to continue from
         self._beta = float(train_cfg.beta)
         self._lr = float(train_cfg.lr)
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
         self._waiting = threading.Event()  # set while the loop sits in a pause
-        self._good: list[torch.Tensor] | None = None
-        self._good_step = self.step
+        self._good = LastGood(self.model, self.optimizer, self._adam)
         self.last_kl_per_dim = np.zeros(model_cfg.latent_dim, dtype=np.float32)
         self.probe = probe_index(len(dataset.test), train_cfg.probe_size)
         self.applied_beta_log: list[tuple[int, float]] = []  # (step, beta) whenever beta changes
@@ -105,14 +110,9 @@ class Trainer:
         self.best_epoch = 0
         self.best_neg_elbo = math.inf
         self._best: list[torch.Tensor] | None = None
-        if state is not None and state.get("best_epoch"):
-            self.best_epoch = int(state["best_epoch"])
-            self.best_neg_elbo = float(state.get("best_neg_elbo", math.inf))
-            best = state.get("best_model_state")
-            if best is not None:
-                self._best = [best[k].to(self.device, copy=True) for k in self.model.state_dict()]
-            else:  # the weights in the bundle are the best ones
-                self._best = [t.detach().clone() for t in self.model.state_dict().values()]
+        if state is not None:  # last, after the model is built: building it draws random numbers
+            resume.load(self, state)
+            self._good.step = self.step
 
     # -- control, safe from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -159,34 +159,6 @@ class Trainer:
         except (RuntimeError, TypeError):
             return cls(self.model.parameters(), lr=lr, weight_decay=wd)
 
-    def _state_tensors(self) -> list[torch.Tensor]:
-        tensors = [p.data for p in self.model.parameters()]
-        for p in self.model.parameters():
-            for v in self.optimizer.state.get(p, {}).values():
-                if torch.is_tensor(v):
-                    tensors.append(v)
-        return tensors
-
-    def _remember_good(self) -> None:
-        live = self._state_tensors()
-        if self._good is None or len(self._good) != len(live):
-            self._good = [t.detach().clone() for t in live]
-        else:
-            torch._foreach_copy_(self._good, live)
-        self._good_step = self.step
-
-    def _restore_good(self) -> None:
-        if self._good is not None:
-            live = self._state_tensors()
-            if len(live) == len(self._good):
-                torch._foreach_copy_(live, self._good)
-            else:  # the optimizer state did not exist yet at the last good point
-                for t, g in zip(live, self._good):
-                    t.copy_(g)
-                for st in self.optimizer.state.values():
-                    st.clear()
-                self._adam.invalidate()
-
     def _autocast(self):
         # matrix products in bf16, losses and optimizer state in fp32: measured no loss of
         # -ELBO on the digits (112.82 nats both ways after 50 epochs) and 1.4x faster on an
@@ -209,6 +181,12 @@ class Trainer:
             self._best = [t.clone() for t in live]
         else:
             torch._foreach_copy_(self._best, live)
+
+    def set_best(self, epoch: int, neg_elbo: float, weights: dict | None = None) -> None:
+        """The best epoch so far, of a continued run; ``weights`` None: the live model's."""
+        self.best_epoch, self.best_neg_elbo = epoch, neg_elbo
+        source = self.model.state_dict() if weights is None else weights
+        self._best = [source[k].to(self.device, copy=True) for k in self.model.state_dict()]
 
     def best_state(self) -> dict | None:
         """CPU copies of the weights from ``best_epoch``, or None before the first validation."""
@@ -263,26 +241,46 @@ class Trainer:
 
     def _nonfinite(self, bad: list[bool]) -> NonFiniteLossError:
         term = "reconstruction" if bad[0] else "KL"
-        self._restore_good()
+        self._good.restore()
         return NonFiniteLossError(
             f"the {term} loss became non-finite near step {self.step}; training stopped and the weights "
-            f"from step {self._good_step} were restored (try a lower learning rate)",
+            f"from step {self._good.step} were restored (try a lower learning rate)",
             term=term,
             step=self.step,
         )
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> Iterator[Message]:
+        log = self._open_tensorboard()
+        steps = self._steps()
+        try:
+            for message in steps:
+                if log is not None:  # between two steps, like the consumer: the model is not mid-update
+                    log.observe(message, self)
+                yield message
+        finally:
+            steps.close()  # a consumer that stops early: the loop's own clean-up runs now
+            if log is not None:
+                log.close()
+
+    def _open_tensorboard(self):
+        if not self.cfg.logdir:
+            return None
+        from .tensorboard_log import TensorBoardLog
+
+        return TensorBoardLog.for_trainer(self)
+
+    def _steps(self) -> Iterator[Message]:
         cfg = self.cfg
         model, opt, device = self.model, self.optimizer, self.device
-        batches = DeviceBatches(self.train_split, cfg.batch_size, device, self._batch_gen)
+        batches = DeviceBatches(self.train_split, cfg.batch_size, device, self.batch_generator)
         steps_per_epoch = len(batches)
         n_train = len(self.train_split)
         total_steps = cfg.epochs * steps_per_epoch
         model.train()
-        self._remember_good()
+        self._good.remember(self.step)
         interval = torch.zeros(2, dtype=torch.float32, device=device)  # recon, kl summed over steps
-        epoch_sum = torch.zeros(2, dtype=torch.float64, device=device)  # summed over images
+        epoch_sum = self.epoch_sums  # summed over images
         n_interval = 0  # steps in ``interval``, counted here so the device is not asked
         last_beta = None
         t_last = time.perf_counter()
@@ -292,7 +290,14 @@ class Trainer:
         try:
             while self.epoch < cfg.epochs and not self._stop.is_set():
                 epoch_sum.zero_()
-                for i, (x, y) in enumerate(batches):
+                start, self.steps_into_epoch = 0, 0
+                if self.resume_at is not None:  # a run saved mid-epoch: the same order, its first steps skipped
+                    start, sums = self.resume_at
+                    self.resume_at = None
+                    epoch_sum.copy_(sums)
+                    self.steps_into_epoch = start
+                self.epoch_rng = self.batch_generator.get_state()
+                for i, (x, y) in itertools.islice(enumerate(batches), start, None):
                     if not self._running.is_set():
                         t_pause = time.perf_counter()
                         self._waiting.set()
@@ -337,6 +342,7 @@ class Trainer:
                     terms.total.backward()
                     self._adam.step()
                     self.step += 1
+                    self.steps_into_epoch = i + 1
                     seen_since += x.shape[0]
                     self.samples_seen += x.shape[0]
                     pair = torch.stack([terms.recon.detach(), terms.kl.detach()])
@@ -351,7 +357,7 @@ class Trainer:
                         interval.zero_()
                         if not (math.isfinite(r) and math.isfinite(k)):
                             raise self._nonfinite([not math.isfinite(r), not math.isfinite(k)])
-                        self._remember_good()
+                        self._good.remember(self.step)
                         now = time.perf_counter()
                         dt = now - t_last
                         self.elapsed += dt
@@ -367,7 +373,7 @@ class Trainer:
                         yield p
                         if now - t_snap >= cfg.snapshot_interval:
                             snap_due = True
-                    if snap_due and self._good_step == self.step:
+                    if snap_due and self._good.step == self.step:
                         snap_due = False
                         t_snap = time.perf_counter()
                         yield self.snapshot()
@@ -378,6 +384,7 @@ class Trainer:
                     if not (math.isfinite(tr) and math.isfinite(tk)):
                         raise self._nonfinite([not math.isfinite(tr), not math.isfinite(tk)])
                     self.epoch += 1
+                    self.steps_into_epoch = 0
                     t_val = time.perf_counter()
                     # the epoch's last steps are counted now, so ``elapsed`` is exact at a Validation
                     self.elapsed += t_val - t_last
@@ -392,17 +399,17 @@ class Trainer:
                         likelihood=self.likelihood,
                     )
                     self.history.add_validation(v)
-                    self._remember_good()
+                    self._good.remember(self.step)
                     yield v
                     # neither validation nor what the consumer did with it is training time
                     t_last, seen_since = time.perf_counter(), 0
         except Exception as exc:
             # whatever broke a step, the weights and Adam's moments go back to the last good point
-            self._restore_good()
+            self._good.restore()
             if not isinstance(exc, TrainingError) and out_of_memory(exc):
                 raise TrainingError(
                     f"the {self.device.type.upper()} device ran out of memory at batch size {cfg.batch_size}; "
-                    f"the weights from step {self._good_step} were restored (try a smaller batch size or model)"
+                    f"the weights from step {self._good.step} were restored (try a smaller batch size or model)"
                 ) from None
             raise
         finally:
@@ -425,7 +432,7 @@ class Trainer:
             )
             self.history.add_progress(p)
             yield p
-        self._remember_good()
+        self._good.remember(self.step)
         yield self.snapshot()
         yield Finished(
             reason="stopped" if self._stop.is_set() else "completed",

@@ -262,13 +262,9 @@ class MainWindow(QMainWindow):
         if self.session.export_history_csv(path):
             self.statusBar().showMessage(f"Wrote the loss history to {path}", 8000)
 
-    def export_plot(self, path: str) -> bool:
-        ok = self.loss_plot.grab().save(path, "PNG")
-        if ok:
-            self.statusBar().showMessage(f"Wrote the plot to {path}", 8000)
-        else:
-            self.show_error(f"cannot write the plot to {path}")
-        return ok
+    def export_plot(self, path: str, what: str = "loss") -> bool:
+        """A figure or GIF of File > Export ("loss", "map", "kl", "picture", "traversal_gif", ...)."""
+        return self.file_menu.exports.write(what, path)
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About VAE Studio",

@@ -1,4 +1,4 @@
-"""The File menu: open and save runs, export the loss history and the plot, through file dialogs."""
+"""The File menu: open and save runs, export the loss history, and the Export submenu (export_menu.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
+
+from .export_menu import ExportMenu
 
 
 class FileMenu(QObject):
@@ -19,13 +21,12 @@ class FileMenu(QObject):
         self.save_action = QAction("&Save run…", window, shortcut=QKeySequence.StandardKey.Save, triggered=self.ask_save)
         self.save_action.setToolTip("Save weights, optimizer state, settings and loss history to one file")
         self.export_csv_action = QAction("Export loss &history (CSV)…", window, triggered=self.ask_export_csv)
-        self.export_png_action = QAction("Export &plot (PNG)…", window, triggered=self.ask_export_png)
         self.quit_action = QAction("&Quit", window, shortcut=QKeySequence.StandardKey.Quit, triggered=window.close)
         for a in (self.open_action, self.save_action):
             menu.addAction(a)
         menu.addSeparator()
         menu.addAction(self.export_csv_action)
-        menu.addAction(self.export_png_action)
+        self.exports = ExportMenu(window, menu)
         self._exports_end = menu.addSeparator()
         menu.addAction(self.quit_action)
         menu.setToolTipsVisible(True)
@@ -59,8 +60,3 @@ class FileMenu(QObject):
         path = self._ask("Export loss history", "CSV (*.csv)", ".csv")
         if path:
             self.window.export_history(path)
-
-    def ask_export_png(self) -> None:
-        path = self._ask("Export plot", "PNG image (*.png)", ".png")
-        if path:
-            self.window.export_plot(path)

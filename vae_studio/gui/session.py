@@ -24,6 +24,7 @@ from ..core.image_format import model_format
 from ..core.device import resolve_device
 from ..core.errors import VaeStudioError, for_window
 from ..core.snapshots import snapshot_of
+from ..core.tensorboard_log import check_available as check_tensorboard
 from ..core.remote import RemoteTrainer, warm_up
 from ..core.settings import MODEL_SETTINGS, RunSettings, problems
 from ..core.trainer import checked_beta
@@ -117,6 +118,8 @@ class Session(QObject):
             return found[0]
         try:
             resolve_device(settings.device)
+            if settings.logdir:
+                check_tensorboard(quick=True)  # the training process imports it, and says so if it cannot
         except VaeStudioError as exc:
             return str(exc)
         return None

@@ -85,6 +85,7 @@ class ControlPanel(QWidget):
             setattr(self, name, f.widget)  # c.epochs, c.beta, ...: the editors themselves
             f.widget.setToolTip(SCHEMA[name].help)
         self.capacity_on = self.fields["capacity"].toggle
+        self.logdir_on = self.fields["logdir"].toggle
         self.dataset = QComboBox()
         for item in BUILTIN_DATASETS:
             self.dataset.addItem(DATASET_LABELS.get(item, item), item)
@@ -115,6 +116,8 @@ class ControlPanel(QWidget):
         train_box, train_form = self._group("Training")
         for name in ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "augment", "seed"):
             self._row(train_form, name)
+        train_form.addRow(self.logdir_on)
+        self._row(train_form, "logdir", label="Log folder")
         device_box, device_form = self._group("Device")
         self._row(device_form, "device")
         self.device_label = QLabel()
@@ -133,6 +136,7 @@ class ControlPanel(QWidget):
             if name != "beta":
                 f.changed.connect(self._on_changed)
         self.capacity_on.toggled.connect(self._on_changed)
+        self.logdir_on.toggled.connect(self._on_changed)
         self.fields["beta"].changed.connect(self._on_beta)
         self.variant.changed.connect(self._on_variant)
         self.dataset.activated.connect(self._on_dataset_activated)
@@ -262,7 +266,7 @@ class ControlPanel(QWidget):
         return RunSettings(dataset=self.dataset.currentData() or "digits", variant=self.variant.value(), **values)
 
     def set_settings(self, s: RunSettings) -> None:
-        widgets = [self.dataset, self.variant, self.capacity_on, *(f.widget for f in self.fields.values())]
+        widgets = [self.dataset, self.variant, self.capacity_on, self.logdir_on, *(f.widget for f in self.fields.values())]
         blocked = [w.blockSignals(True) for w in widgets]
         try:
             self._select_dataset(s.dataset)
@@ -314,6 +318,8 @@ class ControlPanel(QWidget):
         self.capacity_on.setEnabled(not busy)
         for w in (self.capacity, self.capacity_epochs):
             w.setEnabled(not busy and self.capacity_on.isChecked())
+        self.logdir_on.setEnabled(not busy)
+        self.logdir.setEnabled(not busy and self.logdir_on.isChecked())
         self.iwae_k.setEnabled(not busy and self.fields["objective"].get() == "iwae")
         schedule = self.fields["kl_schedule"].get()
         self.warmup_epochs.setEnabled(not busy and schedule != "constant")

@@ -66,6 +66,8 @@ def make_field(spec: Setting) -> Field:
     if spec.kind is bool:
         box = QCheckBox(spec.label)
         return Field(box, box.isChecked, box.setChecked, box.toggled)
+    if spec.kind is str and spec.optional:
+        return _optional_text(spec)
     if spec.kind is tuple:
         edit = QLineEdit()
         digits = len(str(int(spec.hi)))
@@ -112,3 +114,24 @@ def make_field(spec: Setting) -> Field:
             spin.setValue(v)
 
     return Field(spin, get_optional, set_optional, spin.valueChanged, toggle=toggle)
+
+
+def _optional_text(spec: Setting) -> Field:
+    """A check box that switches the setting on, and the text it takes (a folder, say); switched on
+    with nothing typed, it takes the placeholder shown in the field."""
+    toggle = QCheckBox(spec.label)
+    toggle.setToolTip(spec.help)
+    edit = QLineEdit()
+    edit.setPlaceholderText(spec.placeholder)
+
+    def get() -> str | None:
+        if not toggle.isChecked():
+            return None
+        return edit.text().strip() or spec.placeholder or None
+
+    def set_value(v: str | None) -> None:
+        toggle.setChecked(v is not None)
+        if v is not None:
+            edit.setText("" if v == spec.placeholder else v)
+
+    return Field(edit, get, set_value, edit.editingFinished, toggle=toggle)

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 from ....core import explorer_state as S
 from ....core.atomic import atomic_write
 from ....core.decoding import decode
+from ....core.errors import VaeStudioError
 from ....core.generate import manifold_codes, tile, traversal_grid
+from .. import figure_export
 from ..latent_sliders import INACTIVE_KL
 from .grid_view import GridView
 
@@ -64,12 +66,17 @@ class GridPage(QWidget):
     file_stem = "grid"
     padding = PADDING
     depends_on = frozenset({S.MODEL, S.LABEL, S.CLASSES})  # the kinds of change that make it stale
+    row_label = ""  # the exported figure's axis labels
+    col_label = ""
+    animated = False  # also exports as an animated GIF (animation_frames)
+    export_scale = figure_export.DEFAULT_SCALE  # the window's File > Export > Scale sets it
 
     def __init__(self, state: S.ExplorerState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
         self.grid: np.ndarray | None = None
         self.images: np.ndarray | None = None
+        self.names: tuple[list, list] = ([], [])  # the grid's row and column names
         self.stale = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -89,8 +96,9 @@ class GridPage(QWidget):
         self.status.setObjectName("caption")
         self.status.setWordWrap(True)  # a long line would otherwise widen the whole panel
         bottom.addWidget(self.status, 1)
-        self.export_button = QPushButton("Export PNG…")
-        self.export_button.setToolTip("Save this picture at its native resolution (one pixel per pixel) as a PNG file")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this picture as a figure with its title and names: PNG (at the scale "
+                                      "File > Export > Scale sets) or SVG" + (", or an animated GIF" if self.animated else ""))
         self.export_button.clicked.connect(self._ask_export)
         bottom.addWidget(self.export_button)
         layout.addLayout(bottom)
@@ -130,6 +138,7 @@ class GridPage(QWidget):
             self._show_nothing("Nothing to show yet.")
             return
         self.images = images
+        self.names = (list(rows), list(cols))
         self.grid = tile(images, nrow, padding=self.padding)
         h, w = images.shape[-2:]
         self.view.set_grid(self.grid, -(-len(images) // nrow), nrow, (h, w), self.padding, rows, cols)
@@ -146,21 +155,48 @@ class GridPage(QWidget):
     def describe(self, images: np.ndarray, nrow: int) -> str:
         return f"{len(images) // nrow} × {nrow} images"
 
-    def export_png(self, path: str | os.PathLike) -> None:
+    def _current(self) -> np.ndarray:
         if self.grid is None or self.stale:
             self.refresh()
         if self.grid is None:
             raise ValueError("nothing to export yet: train a model first")
-        save_png(self.grid, path)
+        return self.grid
+
+    def export_png(self, path: str | os.PathLike) -> None:
+        """The picture alone, one pixel per pixel (what a notebook would want)."""
+        save_png(self._current(), path)
+
+    def figure(self) -> dict:
+        """The exported figure's title, axis labels and names (see ``figure_export.GridFigure``)."""
+        h, w = self.images.shape[-2:]
+        rows, cols = self.names
+        return dict(title=self.title, cell=(h, w), padding=self.padding, rows=rows, cols=cols,
+                    row_label=self.row_label, col_label=self.col_label)
+
+    def animation_frames(self) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def export(self, path: str | os.PathLike, scale: float | None = None) -> None:
+        """A figure (.png at ``scale``, .svg) or, for the animated pages, a looping GIF (.gif)."""
+        from ....core.animation import boomerang, save_animation
+
+        scale = scale or self.export_scale
+        allowed = figure_export.SUFFIXES + ((".gif",) if self.animated else ())
+        if figure_export.check_suffix(path, allowed) == ".gif":
+            self._current()
+            save_animation(boomerang(self.animation_frames()), path, scale=int(scale))
+        else:
+            figure_export.export_grid(self._current(), path, scale=scale, **self.figure())
 
     def _ask_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title}", f"{self.file_stem}.png", "PNG images (*.png)")
+        kinds = ["PNG image (*.png)", "SVG drawing (*.svg)"] + (["Animated GIF (*.gif)"] if self.animated else [])
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title}", f"{self.file_stem}.png", ";;".join(kinds))
         if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
+            if not path.lower().endswith((".png", ".svg", ".gif")):
+                path += chosen[chosen.rfind("*.") + 1 : -1] if "*." in chosen else ".png"
             try:
-                self.export_png(path)
-            except (OSError, ValueError) as exc:
+                self.export(path)
+            except (OSError, ValueError, VaeStudioError) as exc:
                 self.status.setText(f"Could not save {os.path.basename(path)}: {exc}")
             else:
                 self.status.setText(f"Saved {os.path.basename(path)}")
@@ -236,6 +272,10 @@ class PriorPage(GridPage):
         where = "the fitted posterior" if self.state.sampler == "posterior" else "the prior N(0, I)"
         return f"{len(images)} draws from {where} at temperature {self.state.temperature:.2f}"
 
+    def figure(self):
+        where = "fitted posterior" if self.state.sampler == "posterior" else "prior N(0, I)"
+        return {**super().figure(), "title": f"Samples from the {where}, temperature {self.state.temperature:.2f}"}
+
 
 class ManifoldPage(GridPage):
     title = "Latent manifold"
@@ -271,11 +311,19 @@ class ManifoldPage(GridPage):
         (x0, x1), (y0, y1) = self.region
         return f"{nrow} × {nrow} over x ∈ [{x0:.2f}, {x1:.2f}], y ∈ [{y0:.2f}, {y1:.2f}]"
 
+    def figure(self):
+        x, y = self.state.projection.axis_labels() if self.state.projection is not None else ("z1", "z2")
+        return {**super().figure(), "title": "Latent manifold: the decoder over the map's region",
+                "col_label": x, "row_label": y, "extent": self.region, "rows": [], "cols": []}
+
 
 class TraversalPage(GridPage):
     title = "Traversals"
     tab_title = "Traversals"
     file_stem = "latent-traversal"
+    row_label = "latent dimension, KL in nats"
+    col_label = "value of the dimension"
+    animated = True
     caption = "Each row moves one dimension from −3 to +3; the rest stay at the current z."
     details = (
         "Each row sweeps one dimension from −3 to +3 while the others keep the current point's values. "
@@ -312,6 +360,12 @@ class TraversalPage(GridPage):
         cols = [f"{v:+.1f}" for v in np.linspace(-TRAVERSAL_SPAN, TRAVERSAL_SPAN, steps)]
         return images, steps, rows, cols
 
+    def animation_frames(self):
+        from ....core.animation import traversal_frames
+
+        steps = len(self.names[1])
+        return traversal_frames(self.images.reshape(-1, steps, *self.images.shape[1:]))
+
     def describe(self, images, nrow):
         rows, d = len(images) // nrow, self.state.latent_dim
         which = f"{rows} dimensions" if rows == d else f"{rows} of {d} dimensions, most KL first"
@@ -322,6 +376,9 @@ class InterpolationPage(GridPage):
     title = "Interpolation"
     tab_title = "Interpolation"
     file_stem = "interpolation"
+    row_label = "path"
+    col_label = "from A to B"
+    animated = True
     caption = "A to B on a straight line (top) and on the great circle, slerp (bottom)."
     details = (
         "From point A to point B: the top row moves in a straight line, the bottom row along the great "
@@ -370,4 +427,9 @@ class InterpolationPage(GridPage):
         images = decode(model, np.vstack([lin, sl]), self.state.decode_label())
         cols = ["A"] + [""] * (n - 2) + ["B"]
         return images, n, ["linear", "slerp"], cols
+
+    def animation_frames(self):
+        """The straight line and the great circle side by side, one point of the way per frame."""
+        n = len(self.images) // 2
+        return [tile(self.images[[t, n + t]], 2, padding=self.padding) for t in range(n)]
 

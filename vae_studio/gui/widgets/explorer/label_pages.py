@@ -25,6 +25,8 @@ class LabelSweepPage(ConditionalPage):
     title = "Label sweep"
     tab_title = "Label sweep"
     file_stem = "label-sweep"
+    row_label = "code"
+    col_label = "label"
     caption = "One z under every label: z holds the style, the label picks the class."
     details = (
         "One code z decoded under every label: z holds the style (slant, stroke width), the label picks the class. "
@@ -59,6 +61,8 @@ class StyleTransferPage(ConditionalPage):
     title = "Style transfer"
     tab_title = "Style transfer"
     file_stem = "style-transfer"
+    row_label = "held-out digit"
+    col_label = "decoded as"
     caption = "Held-out digits (left) decoded as every class: the same handwriting."
     details = (
         "Held-out digits (left column) encoded with their own label, then decoded under every label: the same "

@@ -1,0 +1,58 @@
+"""``vae-studio train --resume CKPT``: what the resumed run trains with, checked before any work.
+
+The checkpoint fixes the model: an option that would change it ends here with one line and exit
+status 2. Training settings may change (the learning rate and β are the usual ones); each
+continuation is recorded in the checkpoint (:attr:`Trainer.resumes`) and named on the terminal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# TrainConfig fields no setting declares: the run keeps the ones it was saved with
+_ENGINE_ONLY = ("probe_size", "progress_interval", "snapshot_interval", "lr_warmup")
+
+
+def resume_plan(args, log):
+    """(settings, train config, model config, dataset, bundle, output path) of a resumed run."""
+    from .cli import load_data
+    from .core import load_checkpoint
+    from .core.data import check_classes
+    from .core.atomic import check_writable
+    from .core.data import BUILTIN_SOURCES
+    from .core.errors import ConfigError, DataError
+    from .core.settings import SCHEMA, RunSettings, resumed
+    from .core.tensorboard_log import check_available
+
+    bundle = load_checkpoint(args.resume)
+    stored = bundle["train_config"]
+    base = RunSettings.from_configs(bundle["model_config"], stored, bundle["dataset"])
+    settings = resumed(base, vars(args))
+    fresh = settings.train_config()
+    train_cfg = fresh.replace(**{k: getattr(stored, k) for k in _ENGINE_ONLY})
+    done, into = bundle["epoch"], (bundle.get("resume") or {}).get("steps_into_epoch", 0)
+    if done >= train_cfg.epochs and not into:
+        raise ConfigError(f"{args.resume} has already trained {done} epoch{'s' if done != 1 else ''} of its "
+                          f"{stored.epochs}; give --epochs above {done} to train further")
+    out = args.out or Path(args.resume)
+    check_writable(out, "--out")
+    if train_cfg.logdir:
+        check_available()
+    source = settings.dataset
+    if args.dataset is None and source not in BUILTIN_SOURCES and not Path(source).expanduser().is_dir():
+        raise DataError(f"{args.resume} was trained on the dataset folder {source}, which is not there "
+                        "(moved or deleted?); give its current location with --dataset")
+    model_cfg = bundle["model_config"]
+    dataset = load_data(source, args.data_dir, image_shape=model_cfg.image_shape)  # resized as the model was trained
+    check_classes(dataset, train_cfg.classes)
+    changes = [f"{name.replace('_', '-')} {_shown(getattr(base, name))} -> {_shown(getattr(settings, name))}"
+               for name, spec in SCHEMA.items()
+               if not spec.shapes_model and getattr(base, name) != getattr(settings, name) and name != "epochs"]
+    where = f"epoch {done} of {stored.epochs}" + (f", {into} steps into the next" if into else "")
+    print(f"resuming {args.resume} at step {bundle['step']:,} ({where}); training up to {train_cfg.epochs} epochs"
+          + (f"; {', '.join(changes)}" if changes else ""), file=log, flush=True)
+    return settings, train_cfg, model_cfg, dataset, bundle, out
+
+
+def _shown(value) -> str:
+    return "off" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
