@@ -155,7 +155,7 @@ def _score(args) -> int:
     import sys
 
     from .core import load_checkpoint, resolve_device
-    from .core.anomaly import anomalous, score_split
+    from .core.anomaly import UNCALIBRATED, anomalous, score_split
     from .core.atomic import atomic_write, check_writable
     from .core.complexity import COMPRESSORS
     from .core.data import binarized
@@ -189,7 +189,7 @@ def _score(args) -> int:
     except DataError as exc:
         calibration = None
         print(f"vae-studio: warning: the model's training images cannot be read ({exc}); the score column is "
-              "the uncalibrated local_corrected", file=sys.stderr)
+              f"the uncalibrated {UNCALIBRATED}", file=sys.stderr)
     table = score_split(model, split, args.iwae_samples, args.seed, device, calibration, compressors)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from vae_studio.core.anomaly import RECOMMENDED, UNCALIBRATED, Calibration, anomalous, score_images, score_split
+from vae_studio.core.anomaly import (CALIBRATED_PARTS, RECOMMENDED, UNCALIBRATED, Calibration, anomalous, score_images,
+                                     score_split)
 from vae_studio.core.complexity import COMPRESSORS, compressed_bits, local_code_length, local_prediction, quantised
+from vae_studio.core.data import to_float
 from vae_studio.core.roc import auroc, average_ranks, rates_at, roc_curve, threshold_at_fpr
 
 
@@ -92,9 +94,16 @@ def test_scores_of_a_split(trained, digits):
 def test_calibrated_score_is_the_recommended_one(trained, digits):
     model = trained.model.cpu().eval()
     cal = Calibration.fit(model, digits.train, k=2, max_images=200)
-    assert cal.n_images == len(digits.train) and set(cal.stats) == {"local_corrected", "latent_density"}
+    assert cal.n_images == len(digits.train) and set(cal.stats) == set(CALIBRATED_PARTS)
+    # one mixture per class of the training labels, all in one density
+    assert len(cal.density.weights) >= digits.num_classes and cal.density.weights.sum() == pytest.approx(1.0)
     table = score_split(model, digits.test.subset(torch.arange(40)), k=2, calibration=cal)
-    assert table.recommended == RECOMMENDED and "latent_density" in table.scores
+    assert table.recommended == RECOMMENDED and set(CALIBRATED_PARTS) <= set(table.scores)
+    s = table.scores
+    coder = local_code_length(to_float(digits.test.subset(torch.arange(40)).images).numpy())
+    np.testing.assert_allclose(s["recon_corrected"], s["recon"] - coder)
+    parts = [(s[n] - cal.stats[n][0]) / cal.stats[n][1] for n in CALIBRATED_PARTS]
+    np.testing.assert_allclose(table.score, sum(parts))
     typical = score_split(model, digits.test, k=2, calibration=cal)  # the model knows every class
     assert abs(float(np.median(typical.score))) < 1.0  # standardised on training images: centred near 0
     aurocs = typical.aurocs(anomalous(typical.labels, [1]))

@@ -71,11 +71,11 @@ def test_score_writes_the_csv_and_aurocs(ckpts, tmp_path, capsys):
     d = last_json(capsys)
     rows = list(csv.reader(out.open()))
     assert rows[0][:6] == ["index", "label", "neg_elbo", "recon", "kl", "score"]
-    assert {"nll_iwae", "local_corrected", "latent_density", "png_corrected", "zlib_corrected"} <= set(rows[0])
+    assert {"nll_iwae", "local_corrected", "recon_corrected", "latent_density", "png_corrected", "zlib_corrected"} <= set(rows[0])
     assert len(rows) == 1 + len(load_dataset("digits").test) == 1 + d["n_images"]
     assert d["score"] == "atypicality" and d["calibrated_on"] > 0 and d["anomalous_classes"] == [7]
-    assert set(d["auroc"]) == {"neg_elbo", "recon", "kl", "nll_iwae", "local_corrected", "latent_density",
-                               "atypicality", "png_corrected", "zlib_corrected"}
+    assert set(d["auroc"]) == {"neg_elbo", "recon", "kl", "nll_iwae", "local_corrected", "recon_corrected",
+                               "latent_density", "atypicality", "png_corrected", "zlib_corrected"}
     assert all(0 <= v <= 1 for v in d["auroc"].values())
     assert float(rows[1][5]) == pytest.approx(float(rows[1][rows[0].index("score")]))
 

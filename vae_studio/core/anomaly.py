@@ -8,10 +8,15 @@
   complexity correction. Raw likelihood mostly measures how simple an image is, so a model of
   clothes finds digits more likely than clothes (Nalisnick et al. 2019); the correction removes
   what a generic coder also finds simple;
-- ``latent_density``: -log of the training codes' density (a Gaussian mixture) at the image's
-  posterior mean: how far from where the training images' codes lie it lands;
-- ``atypicality`` (:data:`RECOMMENDED`): the sum of the last two, each standardised by its mean
-  and spread over the model's own training images (a :class:`Calibration`);
+- ``recon_corrected``: the reconstruction term minus the same local code length: how much worse
+  the model's decoder explains the image than a generic coder of its pixels does. It leaves out
+  the KL term, which is smallest for the simplest images (a 1) whether or not the model knows them;
+- ``latent_density``: -log of the training codes' density at the image's posterior mean: a
+  Gaussian mixture per class of the training images (the posterior sampler's), weighted by how
+  common each class is. One mixture over all codes smears the classes into each other, and an
+  unseen class whose codes fall between them (a 9 between 4s and 7s) looks typical;
+- ``atypicality`` (:data:`RECOMMENDED`): ``recon_corrected`` plus ``latent_density``, each
+  standardised by its mean and spread over the model's own training images (a :class:`Calibration`);
 - ``<compressor>_corrected``: Serrà et al.'s score with a real compressor, the NLL in bits minus
   the compressed length in bits; measured and not recommended: a Bernoulli likelihood of grey
   pixels is no code length, and the compressor's bits swamp it (``scripts/anomaly_evidence.py``).
@@ -32,20 +37,20 @@ from .evaluate import posterior_sample
 from .losses import kl_per_dim, recon_nll
 from .models import VAE
 from .roc import auroc
-from .sampler import GaussianMixture, posterior_means
+from .sampler import GaussianMixture, PosteriorSampler, posterior_means
 
 _LOG_2PI = math.log(2 * math.pi)
 BASE_SCORES = ("neg_elbo", "recon", "kl", "nll_iwae")
 RECOMMENDED = "atypicality"
-UNCALIBRATED = "local_corrected"  # the recommended score where no training images calibrate one
-CALIBRATED_PARTS = ("local_corrected", "latent_density")
+UNCALIBRATED = "recon_corrected"  # the recommended score where no training images calibrate one
+CALIBRATED_PARTS = ("recon_corrected", "latent_density")
 DEFAULT_IWAE_SAMPLES = 16
 CALIBRATION_IMAGES = 1000  # training images whose scores set the spread; more change it little
 MAX_DENSITY_POINTS = 20_000  # training codes the latent density is fitted to
-DENSITY_COMPONENTS = 10
 SCORE_LABELS = {
     "neg_elbo": "−ELBO (nats)", "recon": "reconstruction (nats)", "kl": "KL (nats)", "nll_iwae": "IWAE NLL (nats)",
-    "local_corrected": "NLL − local coder (nats)", "latent_density": "latent density NLL (nats)",
+    "local_corrected": "NLL − local coder (nats)",
+    "recon_corrected": "reconstruction − local coder (nats)", "latent_density": "latent density NLL (nats)",
     "atypicality": "atypicality (standardised)",
     **{f"{c}_corrected": f"NLL − {c.upper()} length (bits)" for c in COMPRESSORS},
 }
@@ -164,7 +169,8 @@ class Calibration:
     @classmethod
     def fit(cls, model: VAE, train: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: int = 0,
             device: torch.device | str = "cpu", max_images: int = CALIBRATION_IMAGES) -> "Calibration":
-        """The density is fitted to the codes of every training image but ``max_images``, and
+        """The density is fitted to the codes of every training image but ``max_images`` (one
+        mixture per class of their labels), and
         the parts' spread is measured on those: codes a density was fitted to look likelier than
         new ones, which would make every new image look a little anomalous."""
         if len(train) < 2:
@@ -172,19 +178,20 @@ class Calibration:
         order = np.random.default_rng(seed).permutation(len(train))
         held = np.sort(order[: min(max_images, len(train) // 2)])
         rest = np.sort(order[len(held) :][:MAX_DENSITY_POINTS])
-        density = GaussianMixture.fit(posterior_means(model, train.subset(torch.from_numpy(rest)), device),
-                                      DENSITY_COMPONENTS, seed=seed)
+        fit_on = train.subset(torch.from_numpy(rest))
+        codes = posterior_means(model, fit_on, device)
+        density = PosteriorSampler.fit(codes, fit_on.labels.numpy(), seed=seed).mixture()
         part = train.subset(torch.from_numpy(held))
         base, mu = likelihood_scores(model, part, k, seed, device)
         parts = _parts(model, part, base, mu, density)
-        stats = {name: (float(v.mean()), float(max(v.std(), 1e-9))) for name, v in parts.items()}
+        stats = {n: (float(parts[n].mean()), float(max(parts[n].std(), 1e-9))) for n in CALIBRATED_PARTS}
         return cls(density, stats, len(held) + len(rest))
 
 
 def _parts(model: VAE, split: Split, base: dict, mu: np.ndarray, density: GaussianMixture | None) -> dict[str, np.ndarray]:
     log_sigma = None if model.log_sigma is None else float(model.log_sigma)
     coder = local_code_length(to_float(split.images).numpy(), model.cfg.likelihood, log_sigma)
-    out = {"local_corrected": base["nll_iwae"] - coder}
+    out = {"local_corrected": base["nll_iwae"] - coder, "recon_corrected": base["recon"] - coder}
     if density is not None:
         out["latent_density"] = -density.log_prob(mu)
     return out
@@ -194,7 +201,7 @@ def score_split(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, seed: i
                 device: torch.device | str = "cpu", calibration: Calibration | None = None, compressors=(),
                 likelihood: str | None = None) -> ScoreTable:
     """Every score of every image of ``split``. With a ``calibration`` (from the model's training
-    images) the recommended ``atypicality``, else ``local_corrected``, is the table's score;
+    images) the recommended ``atypicality``, else ``recon_corrected``, is the table's score;
     ``compressors`` add Serrà et al.'s score with each of those compressors."""
     base, mu = likelihood_scores(model, split, k, seed, device)
     scores = dict(base)

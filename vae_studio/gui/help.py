@@ -38,8 +38,8 @@ every run of this session.</p>
 VAE's restoration beside a median filter, with PSNR in dB (higher is closer to the clean digit);
 <b>Anomalies</b> scores held-out digits or another dataset (higher = more anomalous), with the ROC and a
 threshold to flag images. A likelihood mostly says how simple an image is, so the recommended score
-(★ atypicality) corrects it for the image's complexity and adds how far the image's code lands from the
-training images' codes. Under the map, the <b>5-NN class accuracy</b> says how well the map keeps the
+(★ atypicality) corrects the reconstruction for the image's complexity and adds how far the image's code
+lands from the training codes of each class. Under the map, the <b>5-NN class accuracy</b> says how well the map keeps the
 classes apart, beside a 2-D PCA of the raw pixels.</p>
 """
 

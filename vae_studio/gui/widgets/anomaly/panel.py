@@ -115,9 +115,10 @@ class AnomalyPanel(QWidget):
             "a likelihood mostly says how simple an image is (Nalisnick et al. 2019).\n"
             "NLL − local coder: Serrà et al.'s (2020) complexity correction, the NLL less what a simple local "
             "predictor of pixels also finds likely; NLL − PNG length: the same with a real compressor.\n"
-            "Latent density: how far from the training codes the image's code lands.\n"
-            "★ atypicality (recommended): the complexity-corrected NLL and the latent density, each standardised "
-            "on the model's own training images, added.")
+            "Reconstruction − local coder: the same correction of the reconstruction term alone.\n"
+            "Latent density: how far the image's code lands from the training codes of every class.\n"
+            "★ atypicality (recommended): the complexity-corrected reconstruction and the latent density, each "
+            "standardised on the model's own training images, added.")
         form.addRow("Score", self.score_combo)
         self.k_spin = QSpinBox()
         self.k_spin.setRange(1, 1000)
