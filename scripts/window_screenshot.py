@@ -52,7 +52,7 @@ def main(argv=None) -> int:
                    help="the explorer's page in the picture: the decoded point, or prior samples (Generate)")
     args = p.parse_args(argv)
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     from vae_studio.gui.launch import dispose
 
@@ -83,6 +83,12 @@ def main(argv=None) -> int:
         g = window.explorer.generation
         window.explorer.tabs.setCurrentWidget(g)
         g.show_page(g.prior)
+    # the map-quality figure follows a training model with a small share of the time: let it
+    # catch up with the paused model, so the caption speaks of the step shown
+    quality, waited = window.explorer.map_quality, QElapsedTimer()
+    waited.start()
+    while not quality.current() and waited.elapsed() < 120_000:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))
