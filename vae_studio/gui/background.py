@@ -15,9 +15,7 @@ one line for a person (superqt's own worker drops a ``RuntimeError`` without a w
 
 from __future__ import annotations
 
-import sys
 import threading
-import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
@@ -36,8 +34,15 @@ class _Failure:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, VaeStudioError):
         return str(exc)
-    traceback.print_exception(exc, file=sys.stderr)  # unforeseen: the details go to the terminal
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    from ..logfile import report_internal
+
+    _, log = report_internal(exc, "a background job", echo=False)  # unforeseen: the details go to the log file
+    return f"{type(exc).__name__}: {exc}".splitlines()[0] + (f" (details in {log})" if log else "")
+
+
+# Workers still running, kept alive here: a view closed mid-job (the window shut) drops its
+# LatestJob, and a worker whose signals died with it would fail loudly when the job returns.
+_RUNNING: set = set()
 
 
 class LatestJob(QObject):
@@ -112,6 +117,8 @@ class LatestJob(QObject):
         worker = create_worker(run, _start_thread=False)
         worker.returned.connect(self._on_returned)
         worker.finished.connect(self._on_finished)
+        _RUNNING.add(worker)
+        worker.finished.connect(lambda: _RUNNING.discard(worker))
         self._worker, self._running_key = worker, key
         self._started_ms = self._clock.elapsed()
         worker.start()
