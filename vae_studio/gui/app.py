@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
 
         s = self.session
         s.current_changed.connect(self._on_current_changed)
+        s.current_run_changed.connect(self._on_run_changed)
         s.error.connect(self.show_error)
         s.internal_error.connect(self.show_internal_error)
         s.logged_error.connect(lambda text, log: (self.banner.show_message(text, "error", details=Path(log)),
@@ -296,13 +297,6 @@ class MainWindow(QMainWindow):
     # -- the current run ------------------------------------------------------------------------
     def _on_current_changed(self, run: RunRecord | None) -> None:
         """Another run is shown (new, opened, loaded back, or none after Reset): every view takes it whole."""
-        if self._run is not None and self._run is not run:
-            try:
-                self._run.changed.disconnect(self._on_run_changed)
-            except (RuntimeError, TypeError):
-                pass
-        if run is not None and run is not self._run:
-            run.changed.connect(self._on_run_changed)
         self._run = run
         self.status.eta.reset()
         self.loss_plot.reset_view()

@@ -35,17 +35,11 @@ class Applications(QObject):
         self._train: tuple | None = None  # (dataset id, classes, Split): the images that calibrate the score
         s = window.session
         s.current_changed.connect(self._on_current)
+        s.current_run_changed.connect(self._on_run_changed)
         s.dataset_loaded.connect(self.update_source)
         self._on_current(s.current)
 
     def _on_current(self, run: RunRecord | None) -> None:
-        if self._run is not None and self._run is not run:
-            try:
-                self._run.changed.disconnect(self._on_run_changed)
-            except (RuntimeError, TypeError):
-                pass
-        if run is not None and run is not self._run:
-            run.changed.connect(self._on_run_changed)
         self._run = run
         self.update_source()
 

@@ -2,8 +2,8 @@
 
 A run's state lives in its :class:`~vae_studio.gui.run_record.RunRecord` and nowhere else; the
 session creates runs, starts and stops their jobs and applies each job message to its run.
-Views hold the session, read ``session.current`` and subscribe to ``current_changed`` and the
-current run's ``changed``. Training runs in a child process
+Views hold the session, read ``session.current`` and subscribe to ``current_changed`` (another
+run is shown) and ``current_run_changed`` (the run shown changed, with its aspects). Training runs in a child process
 (:class:`~vae_studio.core.remote.RemoteTrainer`) whose messages a worker thread relays; with
 ``isolation="thread"`` the same job runs a local ``Trainer`` in the worker thread instead.
 """
@@ -39,6 +39,7 @@ from .worker import TrainingWorker
 
 class Session(QObject):
     current_changed = Signal(object)  # the RunRecord now current, or None
+    current_run_changed = Signal(object)  # the current run's ``changed`` (its aspects), relayed: follow the run shown
     runs_changed = Signal()  # a run was added or removed
     state_changed = Signal(str)  # the current run's RunState value
     error = Signal(str)  # something went wrong; the text is written for a person
@@ -241,6 +242,7 @@ class Session(QObject):
         self.state_changed.emit(self.state.value)
 
     def _relay_state(self, aspects: frozenset) -> None:
+        self.current_run_changed.emit(aspects)
         if "state" in aspects:
             self.state_changed.emit(self.state.value)
 

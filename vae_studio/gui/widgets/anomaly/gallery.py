@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ..qimage import to_qimage
 
 THUMB = 34  # screen pixels of a 28 x 28 digit: big enough to read, eight fit in a narrow column
 
 
 def pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
     """A float image in [0, 1], grey (H, W) or (C, H, W), as a crisp pixmap ``side`` pixels wide."""
-    a = np.clip(np.rint(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)
-    if a.ndim == 3:
-        a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape[:2]
-    if a.ndim == 3:
-        q = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # owns its pixels
-    else:
-        q = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    q = to_qimage(image)
     return QPixmap.fromImage(q.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                       Qt.TransformationMode.FastTransformation))
 

@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
@@ -23,6 +22,7 @@ from ....core.errors import VaeStudioError
 from ....core.generate import manifold_codes, tile, traversal_grid
 from .. import figure_export
 from ..latent_sliders import INACTIVE_KL
+from ..qimage import to_qimage
 from .grid_view import GridView
 
 PADDING = 2
@@ -32,15 +32,7 @@ TRAVERSAL_SPAN = 3.0
 
 def grid_to_png(grid: np.ndarray) -> bytes:
     """A float picture in [0, 1], (H, W) grey or (3, H, W) colour, as 8-bit PNG bytes."""
-    a = np.clip(np.round(np.asarray(grid) * 255.0), 0, 255).astype(np.uint8)
-    if a.ndim == 3:
-        a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape[:2]
-    if a.ndim == 2:
-        img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        img = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    img = to_qimage(grid)
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)

@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..qimage import to_qimage
+
 GAP = 4  # pixels between a name and its cells
 NAME_SPACING = 6  # least room between two neighbouring names
 
@@ -44,7 +46,7 @@ class GridView(QWidget):
         if a.ndim == 3:
             a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
         self._picture = a
-        self._qimage = _to_qimage(a)
+        self._qimage = to_qimage(a)
         self._shape = (int(rows), int(cols))
         self._cell = (int(cell[0]), int(cell[1]))
         self._padding = int(padding)
@@ -164,14 +166,3 @@ def _stride(need: float, pitch: float, indices: list[int]) -> int:
     if len(indices) > 1 and min(np.diff(indices)) * pitch >= need:
         return 1
     return k
-
-
-def _to_qimage(a: np.ndarray) -> QImage:
-    u8 = np.ascontiguousarray(np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8))
-    if u8.ndim == 2:
-        h, w = u8.shape
-        return QImage(u8.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    h, w, c = u8.shape
-    if c == 1:
-        return QImage(np.ascontiguousarray(u8[..., 0]).data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
