@@ -17,26 +17,11 @@ from .decoding import CpuModel, decode, encode
 from .generate import interpolate
 from .image_elbo import neg_elbo, neg_elbo_each
 from .projection import Projection
+from .explorer_changes import (  # noqa: F401 - the kinds of change, named as S.MODEL etc. by the views
+    ALL, CLASSES, CONDITIONAL, CONFIG, DRAWN, HOVER, KL, LABEL, MODEL, PATH, POINTS, PROBES, PROJECTION, REGION,
+    SAMPLER, SELECTION, VIEW, Z,
+)
 
-MODEL = "model"  # new weights or none: everything decoded is out of date
-CONFIG = "config"  # a new model configuration: latent size, conditional or not, classes
-POINTS = "points"  # the probe points' means, labels or their place on the map
-KL = "kl"  # KL per dimension
-PROJECTION = "projection"  # the 2-D view: its mode, its dimensions, a refit
-Z = "z"  # the current code
-SELECTION = "selection"  # the point clicked last
-HOVER = "hover"  # the code under the cursor
-LABEL = "label"  # the class a conditional model decodes with
-CLASSES = "classes"  # the class names
-CONDITIONAL = "conditional"  # whether label controls apply
-PROBES = "probes"  # the held-out images behind the points
-DRAWN = "drawn"  # the drawing and its posterior
-PATH = "path"  # interpolation endpoints or steps
-REGION = "region"  # the part of the view plane on screen
-VIEW = "view"  # the person chose another view (comes with PROJECTION): the map refits its range
-SAMPLER = "sampler"  # where generated codes come from (prior or fitted posterior), their temperature, the density shown
-ALL = frozenset({MODEL, CONFIG, POINTS, KL, PROJECTION, Z, SELECTION, HOVER, LABEL, CLASSES, CONDITIONAL, PROBES, DRAWN,
-                 PATH, REGION, VIEW, SAMPLER})
 SAMPLERS = ("posterior", "prior")  # the fitted posterior first: its samples land where the codes are (the default)
 
 VIEW_MODES = ("pca", "dims")

@@ -425,30 +425,3 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
     if problem:
         raise ConfigError(problem.replace("warm-up epochs", "--warmup-epochs"))
     return s
-
-
-def resumed(base: RunSettings, values: Mapping[str, Any]) -> RunSettings:
-    """The settings of a resumed run: ``base`` (the checkpoint's) with the command line's options
-    (None: not given). An option that would change the model is refused, because the saved weights
-    fix it; a dataset folder may be given anew (it moved), a built-in dataset may not change."""
-    given = {k: v for k, v in values.items() if k in SCHEMA and SCHEMA[k].cli and v is not None}
-    for name, value in given.items():
-        spec, flag = SCHEMA[name], "--" + name.replace("_", "-")
-        stored = getattr(base, name)
-        moved_folder = name == "dataset" and value not in BUILTIN_DATASETS and stored not in BUILTIN_DATASETS
-        if spec.shapes_model and value != stored and not moved_folder:
-            shown = ",".join(map(str, stored)) if isinstance(stored, tuple) else stored
-            raise ConfigError(f"{flag} cannot change when resuming: it shapes the model, which the checkpoint fixes "
-                              f"({flag} {shown}); start a new run to change it")
-    if base.variant != "beta":
-        if given.get("beta", 1.0) != 1.0:
-            raise ConfigError(f"--beta {given['beta']:g} needs the beta variant (this run is {base.variant}, trained with beta = 1)")
-        if "capacity" in given:
-            raise ConfigError("--capacity needs the beta variant")
-    if given.get("warmup_epochs", 0) > 0 and "kl_schedule" not in given and base.kl_schedule == "constant":
-        given["kl_schedule"] = "linear"
-    s = base.replace(**given)
-    problem = next(iter(problems(s)), None)
-    if problem:
-        raise ConfigError(problem.replace("warm-up epochs", "--warmup-epochs"))
-    return s

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .augment import augment
+from .best_weights import BestWeights
 from .config import ModelConfig, TrainConfig, likelihood_label, resolved_augment
 from .data import Dataset, DeviceBatches, binarized, check_classes, class_subset, to_float
 from .device import resolve_device, use_bf16
@@ -42,7 +43,7 @@ from . import resume
 from .budget import check_trainable
 from .threads import ThreadTuner
 
-class Trainer:
+class Trainer(BestWeights):
     def __init__(
         self,
         model_cfg: ModelConfig,
@@ -106,10 +107,7 @@ class Trainer:
         self.likelihood = likelihood_label(model_cfg.likelihood, train_cfg.binarize)
         # binarised runs are scored on one fixed draw of the held-out pixels, so epochs compare
         self._val_split = binarized(self.val_split) if train_cfg.binarize else self.val_split
-        # the lowest held-out -ELBO so far and a device copy of its weights (copied once an epoch)
-        self.best_epoch = 0
-        self.best_neg_elbo = math.inf
-        self._best: list[torch.Tensor] | None = None
+        self.reset_best()
         if state is not None:  # last, after the model is built: building it draws random numbers
             resume.load(self, state)
             self._good.step = self.step
@@ -170,36 +168,6 @@ class Trainer:
     def lr_at(self, step: int, total_steps: int) -> float:
         """The learning rate of a step: the set (peak) rate times the schedule's factor."""
         return self._lr * lr_factor(self.cfg.lr_schedule, step / max(1, total_steps), self.cfg.lr_warmup)
-
-    # -- the best weights --------------------------------------------------------------------
-    def _note_best(self, epoch: int, neg_elbo: float) -> None:
-        if not (neg_elbo < self.best_neg_elbo):
-            return
-        self.best_epoch, self.best_neg_elbo = epoch, neg_elbo
-        live = [t.detach() for t in self.model.state_dict().values()]
-        if self._best is None or len(self._best) != len(live):
-            self._best = [t.clone() for t in live]
-        else:
-            torch._foreach_copy_(self._best, live)
-
-    def set_best(self, epoch: int, neg_elbo: float, weights: dict | None = None) -> None:
-        """The best epoch so far, of a continued run; ``weights`` None: the live model's."""
-        self.best_epoch, self.best_neg_elbo = epoch, neg_elbo
-        source = self.model.state_dict() if weights is None else weights
-        self._best = [source[k].to(self.device, copy=True) for k in self.model.state_dict()]
-
-    def best_state(self) -> dict | None:
-        """CPU copies of the weights from ``best_epoch``, or None before the first validation."""
-        if self._best is None:
-            return None
-        return {k: t.to("cpu", copy=True) for k, t in zip(self.model.state_dict(), self._best)}
-
-    def restore_best(self) -> bool:
-        """Put the best epoch's weights into the live model (the optimizer state stays)."""
-        if self._best is None:
-            return False
-        torch._foreach_copy_([t for t in self.model.state_dict().values()], self._best)
-        return True
 
     def kl_weight_at(self, epoch: float) -> float:
         return kl_schedule_weight(self.cfg.kl_schedule, epoch, self.cfg.warmup_epochs)
