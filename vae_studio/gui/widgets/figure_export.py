@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from ...core.atomic import atomic_write
 from ...core.errors import ConfigError, OutputError
+from .qimage import png_bytes
 
 SUFFIXES = (".png", ".svg")
 SCALES = (1, 2, 4, 8)
@@ -59,7 +60,7 @@ def export_plot(target: QGraphicsItem, path: str | os.PathLike, *, title: str, s
             exporter = pg.exporters.ImageExporter(target)
             exporter.params["width"] = max(1, int(round(exporter.params["width"] * scale)))  # the height follows
             image = exporter.export(toBytes=True)
-            data = _png_bytes(image)
+            data = png_bytes(image)
             size = (image.width(), image.height())
     _write(path, data)
     return size
@@ -134,16 +135,6 @@ def _settle(target: QGraphicsItem) -> None:
         if callable(getattr(layout, "activate", None)):
             layout.activate()
     target.scene().prepareForPaint()
-
-
-def _png_bytes(image) -> bytes:
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "PNG"):
-        raise OutputError("could not encode the figure as PNG")
-    buf.close()
-    return bytes(data.data())
 
 
 def _write(path: str | os.PathLike, data: bytes) -> None:

@@ -1,9 +1,12 @@
-"""A picture the core made (floats in [0, 1]) as a QImage that owns its pixels."""
+"""A picture the core made (floats in [0, 1]) as a QImage that owns its pixels, and a QImage as PNG bytes."""
 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
+
+from ...core.errors import OutputError
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
@@ -18,3 +21,14 @@ def to_qimage(picture: np.ndarray) -> QImage:
     if a.ndim == 2:
         return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()  # a copy: the array is temporary
     return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def png_bytes(image: QImage) -> bytes:
+    """The image encoded as PNG, in memory: written to disk in one atomic step afterwards."""
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        raise OutputError("could not encode the picture as PNG")
+    buf.close()
+    return bytes(data.data())

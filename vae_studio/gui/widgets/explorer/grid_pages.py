@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
@@ -22,7 +22,7 @@ from ....core.errors import VaeStudioError
 from ....core.generate import manifold_codes, tile, traversal_grid
 from .. import figure_export
 from ..latent_sliders import INACTIVE_KL
-from ..qimage import to_qimage
+from ..qimage import png_bytes, to_qimage
 from .grid_view import GridView
 
 PADDING = 2
@@ -32,14 +32,7 @@ TRAVERSAL_SPAN = 3.0
 
 def grid_to_png(grid: np.ndarray) -> bytes:
     """A float picture in [0, 1], (H, W) grey or (3, H, W) colour, as 8-bit PNG bytes."""
-    img = to_qimage(grid)
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not img.save(buf, "PNG"):
-        raise OSError("could not encode the picture as PNG")
-    buf.close()
-    return bytes(data.data())
+    return png_bytes(to_qimage(grid))
 
 
 def save_png(grid: np.ndarray, path: str | os.PathLike) -> None:
