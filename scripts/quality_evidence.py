@@ -13,10 +13,11 @@ sample per image (the quantity the window and ``vae-studio evaluate`` report).
 Targets (embedded digits unless said):
   1. latent 20: -ELBO <= 102 in at most twice the wall time of 50 tutorial epochs (the real
      tutorial loop, DataLoader and all, run one epoch in turn with the engine);
-  2. latent 2: -ELBO <= 150 and 5-NN class accuracy of held-out posterior means >= 75%;
+  2. latent 2: -ELBO <= 150 and 5-NN class accuracy of held-out posterior means >= 75%, both the
+     mean over three seeds (one map's accuracy moves by several points from seed to seed);
   3. conditional, latent 10: samples from the default sampler read as their label by an
      independent classifier (a small CNN trained here) >= 90% for every class;
-  4. beta = 4 keeps fewer active units than beta = 1;
+  4. beta = 4 keeps fewer active units than beta = 1 at the beta panel's latent size (10; also 20);
   5. Fashion-MNIST, latent 20: test -ELBO >= 5 nats better than the tutorial at equal wall time.
 
 Wall times are training plus the engine's per-epoch validation (the tutorial's test pass is
@@ -48,6 +49,7 @@ from vae_studio.core.augment import augment  # noqa: E402
 from vae_studio.core.config import auto_epochs  # noqa: E402
 from vae_studio.core.data import to_float  # noqa: E402
 from vae_studio.core.sampler import fit_posterior_sampler, posterior_means, sample_codes  # noqa: E402
+from vae_studio.core.settings import BETA_VARIANT_LATENT  # noqa: E402
 
 FASHION_EPOCHS = 5  # of the tutorial loop; the engine gets as many as fit the same time
 TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128, weight_decay=0.0)
@@ -227,7 +229,9 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads for every run (default 1)")
     p.add_argument("--data-dir", type=Path, default=HERE.parent.parent / "shared" / "data", help="folder holding FashionMNIST/raw")
     p.add_argument("--skip", default="", help="comma-separated targets to skip (1-5)")
-    p.add_argument("--beta-latents", default="10,20", help="latent sizes of the beta comparison (default 10,20)")
+    p.add_argument("--beta-latents", default=f"{BETA_VARIANT_LATENT},20",
+                   help=f"latent sizes of the beta comparison (default {BETA_VARIANT_LATENT}, the beta panel's, and 20)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds of the latent-2 comparison (default 3)")
     p.add_argument("--json-out", type=Path)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -266,12 +270,25 @@ def main(argv=None) -> int:
         out["classifier_test_accuracy"] = clf_acc
 
     if "2" not in skip:
-        tut, tut_wall = train(replace(tut_model, latent_dim=2), tut_train, ds, keep="last")
-        new, new_wall = train(replace(model_cfg, latent_dim=2), train_cfg, ds, keep="best")
-        (te, ta), (ne, na) = latent2_figures(tut, ds), latent2_figures(new, ds)
+        # one seed's map can land a few points either side of 75%, so three seeds each, and the mean
+        figs = {who: [] for who in ("tutorial", "new")}
+        walls = {who: 0.0 for who in figs}
+        for seed in range(1 if q else args.seeds):
+            for who, mc, tc, keep in (("tutorial", tut_model, tut_train, "last"), ("new", model_cfg, train_cfg, "best")):
+                t, wall = train(replace(mc, latent_dim=2), replace(tc, seed=seed), ds, keep=keep)
+                figs[who].append(latent2_figures(t, ds))
+                walls[who] += wall
+        (te, ta), (ne, na) = (np.mean(figs[w], axis=0) for w in ("tutorial", "new"))
         out["latent2"] = {"tutorial_neg_elbo": te, "tutorial_knn": ta, "new_neg_elbo": ne, "new_knn": na,
-                          "tutorial_s": tut_wall, "new_s": new_wall}
-        row("2. latent 2: -ELBO / 5-NN accuracy", f"{te:.2f} / {ta:.1%} ({tut_wall:.0f} s)", f"{ne:.2f} / {na:.1%} ({new_wall:.0f} s)",
+                          "per_seed": figs, "tutorial_s": walls["tutorial"], "new_s": walls["new"]}
+        seeds = len(figs["new"])
+
+        def per_seed(who):
+            return ", ".join(f"{a:.0%}" for _, a in figs[who])
+
+        row(f"2. latent 2: -ELBO / 5-NN accuracy (mean of {seeds} seeds)",
+            f"{te:.2f} / {ta:.1%} ({per_seed('tutorial')}; {walls['tutorial'] / seeds:.0f} s each)",
+            f"{ne:.2f} / {na:.1%} ({per_seed('new')}; {walls['new'] / seeds:.0f} s each)",
             "target <= 150 and >= 75%", ne <= 150 and na >= 0.75)
 
     if "3" not in skip:

@@ -92,6 +92,9 @@ def _add_setting(p: argparse.ArgumentParser, name: str, default=None, help_defau
         text += f" [{spec.lo:g} to {spec.hi:g}{spec.unit_text}]"
     if help_default and shown is not None and not spec.optional:
         text += f" (default {shown})"
+    if spec.kind is bool:  # --binarize / --no-binarize; left out: None, the default
+        p.add_argument("--" + name.replace("_", "-"), default=default, help=text, action=argparse.BooleanOptionalAction)
+        return
     kw = {"choices": spec.choices} if spec.choices else {"type": _setting_type(name), "metavar": spec.metavar or name.upper()}
     p.add_argument("--" + name.replace("_", "-"), default=default, help=text, **kw)
 

@@ -73,3 +73,28 @@ def test_configs_round_trip_through_dicts():
     assert t.kl_schedule == "linear"
     with pytest.raises(ConfigError, match="unknown"):
         ModelConfig.from_dict({**m.to_dict(), "bogus": 1})
+
+
+def test_skip_connections_join_only_hidden_layers_of_equal_width():
+    torch.manual_seed(0)
+    plain = build_model(ModelConfig(latent_dim=3, hidden=(24, 24, 16)))
+    skip = build_model(ModelConfig(latent_dim=3, hidden=(24, 24, 16), residual=True))
+    # the same parameters under the same names: a checkpoint written before skip connections loads
+    assert [(k, v.shape) for k, v in plain.state_dict().items()] == [(k, v.shape) for k, v in skip.state_dict().items()]
+    skip.load_state_dict(plain.state_dict())
+    body = plain.encoder.body
+    assert [s for _, _, s in skip.encoder.body._steps] == [False, True, False]  # 784->24, 24->24, 24->16
+    assert [s for _, _, s in skip.decoder.net._steps] == [False, False, True, False]  # 3->16, 16->24, 24->24, 24->784
+    x = torch.rand(5, 1, 28, 28)
+    h1 = torch.relu(body[0](x.flatten(1)))
+    h2 = torch.relu(body[2](h1))
+    assert torch.allclose(plain.encoder.body(x.flatten(1)), torch.relu(body[4](h2)), atol=1e-6)
+    assert torch.allclose(skip.encoder.body(x.flatten(1)), torch.relu(body[4](h1 + h2)), atol=1e-6)
+
+
+def test_a_model_config_without_the_skip_setting_is_the_plain_network_it_was_saved_as():
+    saved = ModelConfig(hidden=(64, 64)).to_dict()
+    del saved["residual"]
+    assert ModelConfig.from_dict(saved).residual is False
+    with pytest.raises(ConfigError, match="residual"):
+        ModelConfig(residual="yes")

@@ -88,3 +88,13 @@ def test_cli_args_give_back_the_same_settings():
               RunSettings(variant="conditional", hidden=(64, 32), latent_dim=7, lr=3e-4)):
         args = build_parser().parse_args(["train", *s.cli_args()])
         assert from_cli(vars(args)) == s
+
+
+def test_switches_are_on_off_flags_on_the_command_line():
+    from vae_studio.cli import build_parser
+
+    parse = lambda *a: from_cli(vars(build_parser().parse_args(["train", *a])))  # noqa: E731
+    assert parse().residual is True and parse().binarize is False  # the schema's defaults
+    assert parse("--no-residual").model_config().residual is False
+    assert parse("--binarize").train_config().binarize is True
+    assert RunSettings.from_configs(parse("--no-residual").model_config(), parse().train_config(), "digits").residual is False

@@ -129,3 +129,15 @@ def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
         a.append(a)  # cycles only a collection frees
     del junk
     qtbot.waitUntil(lambda: gc.get_count()[0] < before + 1000, timeout=10_000)  # ... a GUI-thread timer collects
+
+
+def test_the_beta_panel_starts_with_ten_latent_dimensions_unless_others_were_chosen(window):
+    from vae_studio.core.settings import BETA_VARIANT_LATENT, RunSettings
+
+    c = window.controls
+    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=RunSettings().latent_dim, beta=1.0))
+    c.variant.set_value("beta")
+    assert (c.settings().latent_dim, c.settings().beta) == (BETA_VARIANT_LATENT, 4.0)
+    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=6, beta=1.0))
+    c.variant.set_value("beta")
+    assert (c.settings().latent_dim, c.settings().beta) == (6, 4.0)  # a size the person chose stays

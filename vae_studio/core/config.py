@@ -43,6 +43,8 @@ class ModelConfig:
     num_classes: int = 10
     likelihood: str = "bernoulli"
     channels: tuple[int, int] = (32, 64)  # conv and resnet: feature maps at H/2 and H/4
+    # False is what a checkpoint without the key means; new runs get the settings schema's default
+    residual: bool = False  # hidden layers of equal width add their input back: h + act(W h)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -56,6 +58,7 @@ class ModelConfig:
         )
         _require(1 <= self.latent_dim <= 512, f"latent dimension must be between 1 and 512 (got {self.latent_dim})")
         _require(len(self.hidden) >= 1, "at least one hidden layer size is needed")
+        _require(isinstance(self.residual, bool), f"residual must be true or false (got {self.residual!r})")
         _require(all(1 <= h <= 8192 for h in self.hidden), f"hidden sizes must be between 1 and 8192 (got {self.hidden})")
         _require(
             len(self.image_shape) == 3 and all(s >= 1 for s in self.image_shape),

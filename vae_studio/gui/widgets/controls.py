@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.data import FOLDER_CHOICE as FOLDER_ITEM
-from ...core.settings import BETA_VARIANT_DEFAULT, BUILTIN_DATASETS, SCHEMA, RunSettings
+from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BUILTIN_DATASETS, SCHEMA, RunSettings
 from ..run_record import RunState
 from .setting_fields import Field, make_field
 from .variant_switcher import VARIANTS, VariantSwitcher
@@ -108,6 +108,7 @@ class ControlPanel(QWidget):
         model_form.addRow(self.variant_text)
         for name in ("latent_dim", "arch", "likelihood", "hidden"):
             self._row(model_form, name)
+        model_form.addRow(self.residual)
         model_form.addRow(self._build_variant_pages())
         kl_box, kl_form = self._group("Objective")
         for name in ("kl_schedule", "warmup_epochs", "free_bits", "objective", "iwae_k"):
@@ -351,6 +352,8 @@ class ControlPanel(QWidget):
     def _on_variant(self, variant: str):
         if variant == "beta" and self.beta.value() == 1.0 and self._state not in BUSY:
             self.beta.setValue(BETA_VARIANT_DEFAULT)  # the β panel starts where β-VAE papers do
+            if self.fields["latent_dim"].get() == RunSettings().latent_dim:
+                self.fields["latent_dim"].set(BETA_VARIANT_LATENT)
         self._on_changed()
         self.variant_switched.emit(variant)
 
