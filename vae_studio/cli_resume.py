@@ -71,9 +71,12 @@ def resumed(base, values: dict):
         stored = getattr(base, name)
         moved_folder = name == "dataset" and value not in BUILTIN_DATASETS and stored not in BUILTIN_DATASETS
         if spec.shapes_model and value != stored and not moved_folder:
-            shown = ",".join(map(str, stored)) if isinstance(stored, tuple) else stored
+            if isinstance(stored, bool):  # a switch: name the flag the checkpoint was made with
+                fixed = flag if stored else "--no-" + flag[2:]
+            else:
+                fixed = f"{flag} " + (",".join(map(str, stored)) if isinstance(stored, tuple) else str(stored))
             raise ConfigError(f"{flag} cannot change when resuming: it shapes the model, which the checkpoint fixes "
-                              f"({flag} {shown}); start a new run to change it")
+                              f"({fixed}); start a new run to change it")
     if base.variant != "beta":
         if given.get("beta", 1.0) != 1.0:
             raise ConfigError(f"--beta {given['beta']:g} needs the beta variant (this run is {base.variant}, trained with beta = 1)")

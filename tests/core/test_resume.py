@@ -122,14 +122,18 @@ def test_the_cli_extends_a_finished_run_and_records_a_new_learning_rate(tmp_path
 
 
 @pytest.mark.parametrize("flag,value", [("--latent-dim", "5"), ("--hidden", "32"), ("--arch", "conv"),
-                                        ("--variant", "beta"), ("--dataset", "mnist"), ("--likelihood", "gaussian")])
+                                        ("--variant", "beta"), ("--dataset", "mnist"), ("--likelihood", "gaussian"),
+                                        ("--no-residual", None)])
 def test_settings_that_shape_the_model_are_refused_when_resuming(tmp_path, capsys, flag, value):
     ckpt = tmp_path / "run.pt"
     assert main(["train", "--epochs", "1", "--hidden", "64", "--latent-dim", "3", "--device", "cpu", "--out", str(ckpt)]) == 0
     capsys.readouterr()
-    assert main(["train", "--resume", str(ckpt), flag, value]) == 2
+    assert main(["train", "--resume", str(ckpt), flag, *([value] if value else [])]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"{flag} cannot change when resuming" in err[0]
+    name = flag.replace("--no-", "--")
+    assert len(err) == 1 and f"{name} cannot change when resuming" in err[0]
+    if value is None:  # a switch names the flag the run was made with
+        assert "(--residual)" in err[0]
 
 
 def test_resuming_a_finished_run_needs_more_epochs_and_a_good_file(tmp_path, capsys):
