@@ -142,3 +142,13 @@ def test_a_small_file_declaring_a_huge_model_is_refused_at_once(base_bundle, tmp
         load_checkpoint(path)
     # it used to build the 4.2 GB model first (16 s); memory, unlike time, does not depend on the load
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB: no 4 GB model was built
+
+
+@pytest.mark.parametrize("value", [None, math.nan, "12.5", True])
+def test_a_best_score_that_is_not_a_number_is_refused(base_bundle, tmp_path, value):
+    bundle = copy.deepcopy(base_bundle)
+    bundle["best_epoch"], bundle["best_neg_elbo"] = 1, value
+    path = tmp_path / "best.pt"
+    path.write_bytes(_to_bytes(bundle).getvalue())
+    with pytest.raises(CheckpointError, match="best_neg_elbo"):
+        load_checkpoint(path)

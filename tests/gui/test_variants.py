@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from vae_studio.core.config import ModelConfig
+from vae_studio.core.settings import BETA_VARIANT_LATENT
 from vae_studio.core.trainer import Snapshot
 from vae_studio.gui.run_record import SETTLED
 from vae_studio.gui.widgets.smoothing import Smoother
@@ -145,6 +146,7 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     assert first in w.session.runs and first.snapshot is not None
     train_to_end(qtbot, w)
     assert [r.settings.variant for r in w.session.runs] == ["vanilla", "beta"]
+    assert [r.settings.latent_dim for r in w.session.runs] == [2, BETA_VARIANT_LATENT]  # the β panel's own size
     assert w.bottom_tabs.tabText(1) == "Runs (2)"
 
     w.bottom_tabs.setCurrentWidget(w.runs)
@@ -153,11 +155,11 @@ def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window
     qtbot.waitUntil(lambda: all(row[1] not in ("…", "") for row in w.runs.table_rows()), timeout=WAIT_MS)
     rows = w.runs.table_rows()
     assert len(rows) == 2 and rows[0][0].startswith("Run 1") and rows[1][0].startswith("Run 2")
-    for row in rows:
+    for row, run in zip(rows, w.session.runs):
         neg_elbo, recon, kl, iwae = (float(x) for x in row[1:5])
         assert np.isclose(neg_elbo, recon + kl, atol=0.02)
         assert iwae <= neg_elbo + 2.0  # the IWAE bound is at least about as tight as the ELBO
-        assert row[5].endswith("/ 2")
+        assert row[5].endswith(f"/ {run.settings.latent_dim}")
     assert w.runs.table.horizontalHeaderItem(4).text() == "IWAE NLL (k=5)"
     curves = w.runs.curve_data()
     assert set(curves) == {r.id for r in w.session.runs}

@@ -225,6 +225,8 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
     for key in ("best_epoch", "weights_epoch"):
         if key in bundle and not (isinstance(bundle[key], int) and bundle[key] >= 0):
             raise CheckpointError(f"{path} has an invalid {key}")
+    if "best_neg_elbo" in bundle and not (_is_real(bundle["best_neg_elbo"]) and not math.isnan(bundle["best_neg_elbo"])):
+        raise CheckpointError(f"{path} has an invalid best_neg_elbo")
     curves = set(HISTORY_COLUMNS)
     for key, values in bundle["history"].items():
         if key not in curves or not isinstance(values, (list, tuple)) or not all(_is_real(v) for v in values):
