@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -98,3 +100,15 @@ def test_a_model_config_without_the_skip_setting_is_the_plain_network_it_was_sav
     assert ModelConfig.from_dict(saved).residual is False
     with pytest.raises(ConfigError, match="residual"):
         ModelConfig(residual="yes")
+
+
+@pytest.mark.parametrize("arch", ["conv", "resnet"])
+def test_the_convolutional_models_fully_connected_layers_take_the_skip_setting_too(arch):
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch=arch, latent_dim=3, hidden=(16, 16), channels=(4, 8))
+    plain, skip = build_model(cfg), build_model(dataclasses.replace(cfg, residual=True))
+    assert list(plain.state_dict()) == list(skip.state_dict())  # the same weights, so old files still open
+    skip.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 1, 28, 28)
+    assert [s for _, _, s in skip.encoder.fc._steps] == [False, True]
+    assert not torch.allclose(plain.encode(x)[0], skip.encode(x)[0])
