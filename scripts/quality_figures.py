@@ -50,7 +50,7 @@ def models(ds: Dataset, latent: int, quick: bool):
 def samples(trainer, ds: Dataset, sampler: str, n: int = 100) -> np.ndarray:
     model = trainer.model.eval()
     post = fit_posterior_sampler(model, ds.train) if sampler == "posterior" else None
-    z = torch.as_tensor(sample_codes(sampler, n, model.cfg.latent_dim, posterior=post, seed=1))
+    z = torch.as_tensor(sample_codes(sampler, n, model.cfg.latent_dim, posterior=post, seed=1, prior=model.prior))
     return tile(model.decode_mean(z).numpy()[:, 0], nrow=10)
 
 

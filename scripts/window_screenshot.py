@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--size", default="1280x800")
     p.add_argument("--variant", default="vanilla")
+    p.add_argument("--prior", choices=("standard", "mixture"), help="the prior (default: the form's)")
     p.add_argument("--dataset", help="a dataset name or folder (default: the built-in digits)")
     p.add_argument("--show", choices=("decode", "prior"), default="decode",
                    help="the explorer's page in the picture: the decoded point, or prior samples (Generate)")
@@ -59,7 +60,8 @@ def main(argv=None) -> int:
     app, window = offscreen_window(args.size)
     s = window.controls.settings()
     window.controls.set_settings(s.replace(epochs=args.epochs, latent_dim=args.latent_dim, variant=args.variant,
-                                           kl_schedule="linear", warmup_epochs=5.0, dataset=args.dataset or s.dataset))
+                                           kl_schedule="linear", warmup_epochs=5.0, dataset=args.dataset or s.dataset,
+                                           prior=args.prior or s.prior))
     window.show()
     loop = QEventLoop()
 

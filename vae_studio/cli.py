@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_number(int, "--n", 1, 100_000), default=64)
     s.add_argument("--label", type=_number(int, "--label", 0, 255), help="class to generate; required for conditional models")
     s.add_argument("--sampler", choices=("prior", "posterior"), default="posterior",
-                   help="posterior (default): a Gaussian mixture fitted to the training set's codes (per class for conditional models); prior: N(0, I)")
+                   help="posterior (default): a Gaussian mixture fitted to the training set's codes (per class for conditional models); prior: the model's prior, N(0, I) or its learned mixture")
     s.add_argument("--temperature", type=_number(float, "--temperature", 0, 100, lo_open=True), default=1.0, metavar="T", help="scales the spread of the draws (default 1)")
     _add_setting(s, "seed", default=0)
     _add_setting(s, "device", default="cpu")
@@ -373,7 +373,7 @@ def _sample(args) -> int:
     from .core.sampler import sample_codes
 
     codes = sample_codes(args.sampler, args.n, cfg.latent_dim, posterior=posterior, label=args.label,
-                         temperature=args.temperature, seed=args.seed)
+                         temperature=args.temperature, seed=args.seed, prior=model.prior)
     z = torch.as_tensor(codes, dtype=torch.float32).to(device)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long, device=device)
     # in chunks: a decoder's hidden layers for 100,000 samples at once could need gigabytes

@@ -79,7 +79,7 @@ def add_commands(sub) -> None:
     y.add_argument("--per-class", type=_number(int, "--per-class", 1, MAX_PER_CLASS), required=True, metavar="N")
     y.add_argument("--out", type=Path, required=True, metavar="FOLDER", help="created if need be; its IDX files are replaced")
     y.add_argument("--sampler", choices=("prior", "posterior"), default="posterior",
-                   help="posterior (default): the per-class mixture the checkpoint stores; prior: N(0, I)")
+                   help="posterior (default): the per-class mixture the checkpoint stores; prior: the model's prior")
     y.add_argument("--temperature", type=_number(float, "--temperature", 0, 100, lo_open=True), default=1.0, metavar="T")
     _add_setting(y, "seed", default=0)
     _add_setting(y, "device", default="cpu")

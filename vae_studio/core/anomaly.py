@@ -34,7 +34,7 @@ from .complexity import COMPRESSORS, compressed_bits, local_code_length
 from .data import Split, to_float
 from .errors import DataError
 from .evaluate import posterior_sample
-from .losses import kl_per_dim, recon_nll
+from .losses import recon_nll
 from .models import VAE
 from .roc import auroc
 from .sampler import GaussianMixture, PosteriorSampler, posterior_means
@@ -144,9 +144,10 @@ def likelihood_scores(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, s
             logits = model.decode(z.reshape(k * b, -1), None if y is None else y.repeat(k))
             xk = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])
             rec = recon_nll(logits, xk, model.cfg.likelihood, model.log_sigma).view(k, b).double()
-            kl = kl_per_dim(mu, logvar).sum(1).double()
             log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1).double()
-            log_p_z = (-0.5 * (z.pow(2) + _LOG_2PI)).sum(-1).double()
+            log_p_z = model.prior.log_prob(z).double()
+            # the standard prior's KL is exact; a mixture's is the mean of the k one-sample estimates
+            kl = (model.prior.kl(mu, logvar) if model.prior.kind == "standard" else (log_q - log_p_z).mean(0)).double()
             nll = -(torch.logsumexp(-rec + log_p_z - log_q, 0) - math.log(k))
             recon = rec.mean(0)
             for name, t in (("neg_elbo", recon + kl), ("recon", recon), ("kl", kl), ("nll_iwae", nll), ("mu", mu)):

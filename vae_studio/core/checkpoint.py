@@ -189,6 +189,10 @@ def validate_bundle(bundle: Any, path: str | os.PathLike = "checkpoint") -> dict
         bundle["train_config"] = TrainConfig.from_dict(bundle["train_config"])
     except (ConfigError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"{path} has invalid settings: {_short(exc)}") from None
+    classes, known = bundle["train_config"].classes, bundle["model_config"].num_classes
+    if classes is not None and max(classes) >= known:
+        raise CheckpointError(f"{path} has invalid settings: it trains on class {max(classes)}, but its model knows "
+                              f"{known} classes")
     state = bundle["model_state"]
     if not isinstance(state, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items()):
         raise CheckpointError(f"{path} has no valid model weights")

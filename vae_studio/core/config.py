@@ -22,6 +22,7 @@ PRECISIONS = ("auto", "fp32", "bf16")
 AUGMENTS = ("auto", "none", "light", "strong")
 LR_SCHEDULES = ("constant", "cosine", "onecycle")
 OBJECTIVES = ("elbo", "iwae")
+PRIORS = ("standard", "mixture")
 
 
 def _require(ok: bool, message: str) -> None:
@@ -46,6 +47,8 @@ class ModelConfig:
     channels: tuple[int, int] = (32, 64)  # conv and resnet: feature maps at H/2 and H/4
     # False is what a checkpoint without the key means; new runs get the settings schema's default
     residual: bool = False  # hidden layers of equal width add their input back: h + act(W h)
+    prior: str = "standard"  # what a checkpoint without the key means: N(0, I)
+    prior_components: int = 100  # K of the learned mixture prior; unused by the standard prior
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -60,6 +63,10 @@ class ModelConfig:
         _require(1 <= self.latent_dim <= 512, f"latent dimension must be between 1 and 512 (got {self.latent_dim})")
         _require(len(self.hidden) >= 1, "at least one hidden layer size is needed")
         _require(isinstance(self.residual, bool), f"residual must be true or false (got {self.residual!r})")
+        _require(self.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)} (got {self.prior!r})")
+        _require(isinstance(self.prior_components, int) and not isinstance(self.prior_components, bool)
+                 and 2 <= self.prior_components <= 4096,
+                 f"the mixture prior needs between 2 and 4096 components (got {self.prior_components!r})")
         _require(all(1 <= h <= 8192 for h in self.hidden), f"hidden sizes must be between 1 and 8192 (got {self.hidden})")
         _require(
             len(self.image_shape) == 3 and all(s >= 1 for s in self.image_shape),

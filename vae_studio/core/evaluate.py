@@ -10,7 +10,7 @@ import torch
 
 from .data import Split, to_float
 from .errors import DataError
-from .losses import kl_per_dim, recon_nll
+from .losses import recon_nll
 from .models import VAE
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -73,11 +73,13 @@ def posterior_sample(
 
 
 def neg_elbo_per_image(
-    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, samples: int = 1, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The -ELBO's terms for each image of a batch: reconstruction (B,) averaged over ``samples``
-    draws of z, KL per dimension (B, D), and the posterior means (B, D). ``y``: the labels of a
-    conditional model, else None."""
+    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, samples: int = 1, generator: torch.Generator | None = None,
+    per_dim: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """The -ELBO's terms for each image of a batch: reconstruction and KL (B,), each averaged over
+    ``samples`` draws of z (the standard prior's KL is exact), the KL per dimension (B, D) when
+    ``per_dim`` (else None), and the posterior means (B, D). ``y``: the labels of a conditional
+    model, else None."""
     mu, logvar = model.encode(x, y)
     mu, logvar = mu.float(), logvar.float()
     z, _ = posterior_sample(mu, logvar, samples, generator)
@@ -85,7 +87,10 @@ def neg_elbo_per_image(
     ys = None if y is None else y.repeat(samples)
     xs = x.expand(samples, *x.shape).reshape(samples * b, *x.shape[1:])
     rec = recon_nll(model.decode(z.reshape(samples * b, -1), ys), xs, model.cfg.likelihood, model.log_sigma)
-    return rec.view(samples, b).mean(0), kl_per_dim(mu, logvar), mu
+    kl = model.prior.kl(mu, logvar, z)
+    kl = kl.mean(0) if kl.dim() == 2 else kl
+    kl_d = model.prior.kl_per_dim(mu, logvar, z[0]) if per_dim else None
+    return rec.view(samples, b).mean(0), kl, kl_d, mu
 
 
 @torch.no_grad()
@@ -96,14 +101,15 @@ def elbo(
     batch_size: int = 2048,
     generator: torch.Generator | None = None,
 ) -> tuple[float, float, torch.Tensor, torch.Tensor]:
-    """Mean recon and KL (nats per image), KL per dimension, and all posterior means."""
+    """Mean recon and KL (nats per image), KL per dimension, and all posterior means. Under a
+    mixture prior the dimensions' KLs are each to the prior's marginal and need not add up to the KL."""
     device = torch.device(device)
     sums = torch.zeros(2, dtype=torch.float64, device=device)
     kl_dims = torch.zeros(model.cfg.latent_dim, dtype=torch.float64, device=device)
     mus = []
     for x, y in _batches(split, device, batch_size):
-        rec, kl_d, mu = neg_elbo_per_image(model, x, _labels(model, y), generator=generator)
-        sums += torch.stack([rec.sum(), kl_d.sum()]).double()
+        rec, kl, kl_d, mu = neg_elbo_per_image(model, x, _labels(model, y), generator=generator, per_dim=True)
+        sums += torch.stack([rec.sum(), kl.sum()]).double()
         kl_dims += kl_d.sum(0).double()
         mus.append(mu.cpu())
     n = max(1, len(split))
@@ -136,7 +142,7 @@ def iwae_nll(
         mu, logvar = mu.float(), logvar.float()
         z, eps = posterior_sample(mu, logvar, k, generator)  # (k, b, D)
         log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1)
-        log_p_z = (-0.5 * (z.pow(2) + _LOG_2PI)).sum(-1)
+        log_p_z = model.prior.log_prob(z)
         yk = None if not model.conditional else y.repeat(k)
         logits = model.decode(z.reshape(k * b, -1), yk)
         xk = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])

@@ -247,7 +247,8 @@ class ExplorerState:
 
         posterior = self.posterior() if self.sampler == "posterior" else None
         return sample_codes(self.sampler, n, self.latent_dim, posterior=posterior, label=self.decode_label(),
-                            temperature=self.temperature, seed=seed)
+                            temperature=self.temperature, seed=seed,
+                            prior=None if self.model is None else self.model.prior)
 
     def density_grid(self, n: int = 80):
         """The fitted density in the map's present view and region: x (n,), y (n,), p (n, n)."""

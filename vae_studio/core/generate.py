@@ -19,9 +19,8 @@ from .projection import Projection
 
 
 def prior_samples(model: VAE, n: int = 64, label: int | None = None, seed: int = 0) -> np.ndarray:
-    """``n`` decoded draws z ~ N(0, I), reproducible for a seed."""
-    g = torch.Generator().manual_seed(int(seed))
-    z = torch.randn(n, model.cfg.latent_dim, generator=g).numpy()
+    """``n`` decoded draws from the model's prior, reproducible for a seed."""
+    z = model.prior.sample(n, 1.0, torch.Generator().manual_seed(int(seed)))
     return decode(model, z, label)
 
 

@@ -24,8 +24,8 @@ def neg_elbo(
     x = as_batch(image, model)[:1]
     g = torch.Generator().manual_seed(int(seed))
     with torch.inference_mode():
-        rec, kl_d, _ = neg_elbo_per_image(model, x, label_tensor(model, label, 1), samples, g)
-    r, k = float(rec[0]), float(kl_d.sum())
+        rec, kl, _, _ = neg_elbo_per_image(model, x, label_tensor(model, label, 1), samples, g)
+    r, k = float(rec[0]), float(kl[0])
     return r + k, r, k
 
 
@@ -41,6 +41,6 @@ def neg_elbo_each(model: VAE, images: np.ndarray, labels: np.ndarray | None = No
                 if labels is None:
                     raise ValueError("a conditional model needs the images' labels")
                 y = torch.as_tensor(np.asarray(labels[i : i + batch]), dtype=torch.long)
-            rec, kl_d, _ = neg_elbo_per_image(model, x_all[i : i + batch], y, 1, g)
-            out.append((rec + kl_d.sum(1)).numpy())
+            rec, kl, _, _ = neg_elbo_per_image(model, x_all[i : i + batch], y, 1, g)
+            out.append((rec + kl).numpy())
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)

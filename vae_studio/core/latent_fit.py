@@ -95,7 +95,7 @@ def fit_codes(model: VAE, images, kind: str = "gaussian", level: float = 0.0, kn
             opt = torch.optim.Adam([z], lr=lr)
             for _ in range(steps):
                 with torch.enable_grad():
-                    loss = (_noise_nll(model, model.decode(z, y), x, kind, level, known_b) + 0.5 * z.pow(2).sum(1)).sum()
+                    loss = (_noise_nll(model, model.decode(z, y), x, kind, level, known_b) - model.prior.log_prob(z)).sum()
                     # gradients for the codes only: the weights stay as they are, with no .grad left behind
                     (grad,) = torch.autograd.grad(loss, [z])
                 z.grad = grad

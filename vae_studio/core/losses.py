@@ -19,7 +19,7 @@ _LOG_2PI = math.log(2 * math.pi)
 class LossTerms:
     recon: torch.Tensor  # scalar, nats per image
     kl: torch.Tensor  # scalar, nats per image
-    kl_per_dim: torch.Tensor  # (D,), batch mean
+    kl_per_dim: torch.Tensor | None  # (D,), batch mean; None under a mixture prior (costly, validation measures it)
     total: torch.Tensor  # the objective that is minimised
 
     @property
@@ -94,17 +94,27 @@ def elbo_terms(
     kl_weight: float = 1.0,
     free_bits: float = 0.0,
     capacity: float | None = None,
+    prior=None,
+    z: torch.Tensor | None = None,
 ) -> LossTerms:
     """Loss terms for one batch.
 
+    prior: the model's prior (None or standard: N(0, I), KL in closed form); a mixture prior's
+    KL is estimated at ``z``, the code the decoder saw.
     free_bits: each dimension's batch-mean KL enters the objective as max(lambda, KL_d), so the
     optimiser gains nothing by pushing a dimension below lambda nats (Kingma et al. 2016).
     capacity: the objective uses beta * |KL - C| (Burgess et al. 2018) instead of beta * KL.
     """
     recon = recon_nll(logits, x, likelihood, log_sigma).mean()
-    kl_d = kl_per_dim(mu.float(), logvar.float()).mean(0)
-    kl = kl_d.sum()
-    kl_obj = torch.clamp(kl_d, min=free_bits).sum() if free_bits > 0 else kl
+    if prior is None or prior.kind == "standard":
+        kl_d = kl_per_dim(mu.float(), logvar.float()).mean(0)
+        kl = kl_d.sum()
+        kl_obj = torch.clamp(kl_d, min=free_bits).sum() if free_bits > 0 else kl
+    else:
+        if free_bits > 0:
+            raise ValueError("free bits need the standard normal prior: a mixture's KL does not split by dimension")
+        kl_d, kl = None, prior.kl(mu, logvar, z).mean()
+        kl_obj = kl
     if capacity is not None:
         kl_obj = (kl_obj - capacity).abs()
     return LossTerms(recon=recon, kl=kl, kl_per_dim=kl_d, total=recon + (beta * kl_weight) * kl_obj)
@@ -136,12 +146,16 @@ def iwae_terms(
     logits = model.decode(z.reshape(k * b, -1), yk)
     xk = x.expand(k, *x.shape).reshape(k * b, *x.shape[1:])
     rec = recon_nll(logits, xk, likelihood, model.log_sigma).view(k, b)
-    # log p(z) - log q(z|x); the 2 pi terms cancel
-    log_ratio = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).sum(-1)
+    log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1)
+    log_ratio = model.prior.log_prob(z) - log_q  # log p(z) - log q(z|x)
     log_w = -rec + kl_weight * log_ratio
     neg_iwae = -(torch.logsumexp(log_w, dim=0) - math.log(k))
-    kl_d = kl_per_dim(mu, logvar).mean(0)
-    terms = LossTerms(recon=rec.mean(), kl=kl_d.sum(), kl_per_dim=kl_d, total=neg_iwae.mean())
+    if model.prior.kind == "standard":
+        kl_d = kl_per_dim(mu, logvar).mean(0)
+        kl = kl_d.sum()
+    else:  # the reported KL: the average of the k one-sample estimates
+        kl_d, kl = None, -log_ratio.mean()
+    terms = LossTerms(recon=rec.mean(), kl=kl, kl_per_dim=kl_d, total=neg_iwae.mean())
     return terms, neg_iwae.mean().detach()
 
 

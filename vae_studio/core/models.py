@@ -15,6 +15,7 @@ from torch import nn
 
 from .config import ModelConfig
 from .losses import cb_mean
+from .prior import build_prior
 
 
 class MLP(nn.Sequential):
@@ -188,6 +189,7 @@ class VAE(nn.Module):
         # Gaussian likelihood: one learned noise scale (the "sigma-VAE" of Rybkin et al. 2021),
         # so reconstruction and KL stay on a comparable, meaningful nats scale.
         self.log_sigma = nn.Parameter(torch.zeros(())) if cfg.likelihood == "gaussian" else None
+        self.prior = build_prior(cfg.prior, cfg.latent_dim, cfg.prior_components)
 
     @property
     def conditional(self) -> bool:
@@ -226,10 +228,13 @@ class VAE(nn.Module):
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_code: bool = False):
+        """(logits, mu, logvar), and the sampled z after them when ``with_code``: a learned
+        prior's KL is estimated at the code the decoder saw."""
         mu, logvar = self.encode(x, y)
         z = self.reparameterize(mu, logvar)
-        return self.decode(z, y), mu, logvar
+        logits = self.decode(z, y)
+        return (logits, mu, logvar, z) if with_code else (logits, mu, logvar)
 
 
 def build_model(cfg: ModelConfig) -> VAE:

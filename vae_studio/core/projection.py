@@ -183,9 +183,19 @@ class Projection:
 
     def ellipse(self, mu: np.ndarray, logvar: np.ndarray, k: float = 1.0, n: int = 65) -> np.ndarray:
         """The k-sigma ellipse of the posterior N(mu, diag(exp(logvar))) in this view, (n, 2)."""
-        mu = np.asarray(mu, dtype=np.float64).reshape(-1)
         var = np.exp(np.asarray(logvar, dtype=np.float64).reshape(-1))
-        cov = (self.matrix * var[None, :]) @ self.matrix.T  # W diag(sigma^2) W^T
+        return self._ellipse(mu, np.diag(var), k, n)
+
+    def mixture_ellipses(self, mixture, k: float = 1.0, n: int = 49, most: int = 20) -> list[np.ndarray]:
+        """The k-sigma ellipses of the ``most`` heaviest components of a Gaussian mixture (a
+        learned prior) in this view, heaviest first: a hundred overlapping outlines hide the points."""
+        w = np.asarray(mixture.weights, dtype=np.float64)
+        keep = np.argsort(-w)[:most]
+        return [self._ellipse(mixture.means[i], mixture.covs[i], k, n) for i in keep]
+
+    def _ellipse(self, mu: np.ndarray, cov_z: np.ndarray, k: float, n: int) -> np.ndarray:
+        mu = np.asarray(mu, dtype=np.float64).reshape(-1)
+        cov = self.matrix @ np.asarray(cov_z, dtype=np.float64) @ self.matrix.T  # W Sigma W^T
         centre = self.to_view(mu)
         t = np.linspace(0, 2 * math.pi, n)
         if self.rank == 1:

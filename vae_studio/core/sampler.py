@@ -253,14 +253,17 @@ def fit_posterior_sampler(model, split: Split, device: torch.device | str = "cpu
 
 
 def sample_codes(sampler: str, n: int, latent_dim: int, *, posterior: PosteriorSampler | None = None,
-                 label: int | None = None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-    """(n, D) codes from the prior N(0, T^2 I) or the fitted mixture."""
+                 label: int | None = None, temperature: float = 1.0, seed: int = 0, prior=None) -> np.ndarray:
+    """(n, D) codes from the prior at temperature T or from the fitted mixture. ``prior``: the
+    model's prior module (``model.prior``); None means N(0, I)."""
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)} (got {sampler!r})")
     if not (math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a positive number (got {temperature})")
     if sampler == "prior":
         g = torch.Generator().manual_seed(seed)
+        if prior is not None:
+            return prior.sample(n, temperature, g)
         return (temperature * torch.randn(n, latent_dim, generator=g)).numpy()
     if posterior is None:
         raise ValueError("the posterior sampler needs a fitted PosteriorSampler")

@@ -62,7 +62,7 @@ def synthesize(model: VAE, per_class: int, *, classes=None, posterior: Posterior
     try:
         for i, c in enumerate(classes):
             codes = sample_codes(sampler, per_class, model.cfg.latent_dim, posterior=posterior, label=c,
-                                 temperature=temperature, seed=seed + i)
+                                 temperature=temperature, seed=seed + i, prior=model.prior)
             z = torch.as_tensor(codes, dtype=torch.float32, device=device)
             for j in range(0, per_class, DECODE_CHUNK):
                 zc = z[j : j + DECODE_CHUNK]

@@ -149,9 +149,11 @@ class TensorBoardLog:
         k = min(len(test), RECON_IMAGES)
         x = to_float(test.images[:k]).to(device)
         y = test.labels[:k].to(device) if model.conditional else None
-        if self._codes is None:  # drawn from a generator of their own: the run's random stream is untouched
+        if self._codes is None or model.prior.kind != "standard":
+            # a generator of their own leaves the run's random stream untouched; a learned prior
+            # moves, so its draws are made again from the same seed each time
             g = torch.Generator().manual_seed(SAMPLE_SEED)
-            self._codes = torch.randn(SAMPLE_SIDE * SAMPLE_SIDE, model.cfg.latent_dim, generator=g).numpy()
+            self._codes = model.prior.sample(SAMPLE_SIDE * SAMPLE_SIDE, 1.0, g)
         z = torch.from_numpy(self._codes).to(device)
         ys = None
         if model.conditional:  # one class a row

@@ -296,7 +296,7 @@ class Trainer(BestWeights):
                                                   kl_weight=beta * w)
                     else:
                         with self._autocast():
-                            logits, mu, logvar = model(x, yc)
+                            logits, mu, logvar, z = model(x, yc, with_code=True)
                         terms = elbo_terms(
                             logits, x, mu, logvar,
                             likelihood=self.model_cfg.likelihood,
@@ -305,6 +305,7 @@ class Trainer(BestWeights):
                             kl_weight=w,
                             free_bits=cfg.free_bits,
                             capacity=capacity_at(cfg.capacity, epoch_f, cfg.capacity_epochs),
+                            prior=model.prior, z=z,
                         )
                     opt.zero_grad(set_to_none=True)
                     terms.total.backward()

@@ -17,7 +17,8 @@ makes the draw trainable).</li>
 <li><b>Latent space</b> (the big map, top left): every dot is a held-out image, placed at its mean μ and
 coloured by its class. Click anywhere to decode that point (right: the decoded image); drag the
 <b>Latent dimensions</b> sliders to move one coordinate of z. The circles are 1σ, 2σ and 3σ of the prior
-N(0, I), where the model is asked to keep its codes.</li>
+N(0, I), where the model is asked to keep its codes; with a learned mixture prior (the <b>Prior</b>
+setting) they are the 1σ ellipses of its components, which move as it learns.</li>
 <li><b>Reconstruction</b> (loss plot, blue): how many nats the decoder needs to describe an image given its
 code. Lower is a sharper copy.</li>
 <li><b>KL</b> (loss plot, orange; chart on the right per dimension): how far each image's Gaussian is from the

@@ -109,6 +109,8 @@ class ControlPanel(QWidget):
         for name in ("latent_dim", "arch", "likelihood", "hidden"):
             self._row(model_form, name)
         model_form.addRow(self.residual)
+        for name in ("prior", "prior_components"):
+            self._row(model_form, name)
         model_form.addRow(self._build_variant_pages())
         kl_box, kl_form = self._group("Objective")
         for name in ("kl_schedule", "warmup_epochs", "free_bits", "objective", "iwae_k"):
@@ -322,6 +324,7 @@ class ControlPanel(QWidget):
         self.logdir_on.setEnabled(not busy)
         self.logdir.setEnabled(not busy and self.logdir_on.isChecked())
         self.iwae_k.setEnabled(not busy and self.fields["objective"].get() == "iwae")
+        self.prior_components.setEnabled(self.prior.isEnabled() and self.fields["prior"].get() == "mixture")
         schedule = self.fields["kl_schedule"].get()
         self.warmup_epochs.setEnabled(not busy and schedule != "constant")
         label = self.form_label(self.warmup_epochs)

@@ -42,7 +42,8 @@ class LatentMapPlot(QWidget):
         self.plot.setToolTip(
             "Each dot is a held-out image placed at the mean of its posterior q(z|x), coloured by class.\n"
             "Click anywhere to decode that point; drag to pan, scroll to zoom, right-click for more.\n"
-            "Dashed circles: where the prior N(0, I) puts 39%, 86% and 99% of its mass in this view."
+            "Dashed circles: where the prior N(0, I) puts 39%, 86% and 99% of its mass in this view;\n"
+            "with a learned mixture prior, the 1σ ellipses of its 20 heaviest components instead."
         )
         self.vb: pg.ViewBox = self.plot.getPlotItem().getViewBox()
         layout.addWidget(self.plot, 1)
@@ -174,11 +175,14 @@ class LatentMapPlot(QWidget):
         pts = np.concatenate([np.asarray(c, dtype=np.float64) for c in curves]) if curves else np.zeros((0, 2))
         pts = pts[np.isfinite(pts).all(1)]
         self._contour_box = np.stack([pts.min(0), pts.max(0)]) if len(pts) else None
-        for item, label, c in zip(self.contours, self.contour_labels, curves):
+        for j, (item, label) in enumerate(zip(self.contours, self.contour_labels)):
+            c = np.asarray(curves[j], dtype=np.float64) if j < len(curves) else np.zeros((0, 2))
             item.setData(c[:, 0], c[:, 1], connect="finite")
-            # label where the circle crosses 45 degrees up-right
-            i = len(c) // 8
-            label.setPos(float(c[i, 0]), float(c[i, 1]))
+            # label where a circle crosses 45 degrees up-right; one curve of many ellipses has no label
+            label.setVisible(len(curves) == len(self.contours) and len(c) > 0)
+            if len(c):
+                i = len(c) // 8
+                label.setPos(float(c[i, 0]), float(c[i, 1]))
 
     def set_marker(self, xy: np.ndarray | None) -> None:
         if xy is None:

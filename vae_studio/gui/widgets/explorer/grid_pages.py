@@ -193,7 +193,8 @@ class PriorPage(GridPage):
     file_stem = "samples"
     caption = "New images: codes drawn from a distribution over z, decoded."
     details = (
-        "Codes drawn and decoded: how the VAE makes new digits. The prior N(0, I) is what the ELBO assumes, "
+        "Codes drawn and decoded: how the VAE makes new digits. The prior (N(0, I), or the mixture learned with "
+        "the model when the run has one) is what the ELBO assumes, "
         "but the codes the encoder actually uses do not fill it evenly, so prior draws land in holes and decode "
         "to blurry or odd digits. The fitted posterior is a Gaussian mixture fitted to the training digits' codes "
         "(per class for a conditional model; Ghosh et al. 2020): its draws land where the codes are. "
@@ -204,7 +205,7 @@ class PriorPage(GridPage):
     def __init__(self, state, parent=None):
         super().__init__(state, parent)
         self.sampler = QComboBox()
-        for key, text in (("posterior", "Fitted posterior"), ("prior", "Prior N(0, I)")):
+        for key, text in (("posterior", "Fitted posterior"), ("prior", "Prior")):
             self.sampler.addItem(text, key)
         self.sampler.setToolTip(self.details)
         # the sampler's controls take a row of their own: one row of all of them would widen the panel
@@ -253,12 +254,16 @@ class PriorPage(GridPage):
         codes = self.state.sample_codes(n * n, seed=self.seed.value())
         return decode(model, codes, self.state.decode_label()), n, [], []
 
+    def _prior_name(self) -> str:
+        model = self.state.model
+        return "learned mixture prior" if model is not None and model.prior.kind == "mixture" else "prior N(0, I)"
+
     def describe(self, images, nrow):
-        where = "the fitted posterior" if self.state.sampler == "posterior" else "the prior N(0, I)"
+        where = "the fitted posterior" if self.state.sampler == "posterior" else f"the {self._prior_name()}"
         return f"{len(images)} draws from {where} at temperature {self.state.temperature:.2f}"
 
     def figure(self):
-        where = "fitted posterior" if self.state.sampler == "posterior" else "prior N(0, I)"
+        where = "fitted posterior" if self.state.sampler == "posterior" else self._prior_name()
         return {**super().figure(), "title": f"Samples from the {where}, temperature {self.state.temperature:.2f}"}
 
 

@@ -1,0 +1,123 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vae_studio.cli import main
+from vae_studio.core import ModelConfig, TrainConfig, Trainer, build_model, evaluate, load_checkpoint
+from vae_studio.core.errors import ConfigError
+from vae_studio.core.evaluate import iwae_nll
+from vae_studio.core.losses import elbo_terms, kl_per_dim
+from vae_studio.core.prior import MixturePrior, StandardNormalPrior
+from vae_studio.core.sampler import sample_codes
+from vae_studio.core.settings import RunSettings, from_cli
+
+
+def _random_mixture(k=7, d=3, seed=0) -> MixturePrior:
+    torch.manual_seed(seed)
+    p = MixturePrior(d, k)
+    with torch.no_grad():
+        p.means.mul_(2.0)
+        p.log_var.uniform_(-1.5, 1.0)
+        p.logits.normal_()
+    return p
+
+
+def _brute_log_prob(p: MixturePrior, z: torch.Tensor) -> torch.Tensor:
+    m, lv, log_pi = p.means.double(), p.log_var.double(), torch.log_softmax(p.logits.double(), 0)
+    per = -0.5 * (math.log(2 * math.pi) + lv + (z.double()[:, None] - m) ** 2 / lv.exp()).sum(2)
+    return torch.logsumexp(per + log_pi, 1)
+
+
+def test_the_mixture_density_is_the_mixture_it_reports_and_stays_float32_under_bf16():
+    p = _random_mixture()
+    z = 3 * torch.randn(50, 3)
+    exact = _brute_log_prob(p, z).detach()
+    assert torch.allclose(p.log_prob(z).double(), exact, atol=1e-4)
+    assert np.allclose(p.mixture().log_prob(z.numpy()), exact.numpy(), atol=1e-6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under_bf16 = p.log_prob(z)
+    assert under_bf16.dtype == torch.float32 and torch.allclose(under_bf16.double(), exact, atol=1e-4)
+    # a batch of draws (S, B, D) gives (S, B)
+    assert p.log_prob(torch.randn(4, 5, 3)).shape == (4, 5)
+
+
+def test_the_one_sample_kl_is_unbiased_and_the_standard_prior_stays_exact():
+    # a mixture whose every component is N(0, I) is the standard prior, whose KL has a closed form
+    p = MixturePrior(4, 5)
+    with torch.no_grad():
+        p.means.zero_()
+    g = torch.Generator().manual_seed(1)
+    mu, logvar = torch.randn(6, 4, generator=g), 0.5 * torch.randn(6, 4, generator=g)
+    exact = kl_per_dim(mu, logvar).sum(1)
+    z = mu + torch.randn(20000, 6, 4, generator=g) * torch.exp(0.5 * logvar)
+    estimates = p.kl(mu, logvar, z)  # (S, B)
+    stderr = estimates.std(0) / math.sqrt(len(estimates))
+    assert torch.all((estimates.mean(0) - exact).abs() < 4 * stderr + 1e-3)
+    # per dimension: the KL to each marginal, which here adds up to the whole
+    per_dim = torch.stack([p.kl_per_dim(mu, logvar, zi) for zi in z[:4000]]).mean(0)
+    assert torch.allclose(per_dim, kl_per_dim(mu, logvar), atol=0.15)
+    std = StandardNormalPrior(4)
+    assert torch.equal(std.kl(mu, logvar), exact)  # no z needed, no noise
+
+
+def test_the_standard_prior_adds_no_weights_and_the_mixture_is_learned_with_the_model(digits):
+    assert not any(k.startswith("prior.") for k in build_model(ModelConfig()).state_dict())
+    cfg = ModelConfig(latent_dim=4, hidden=(64,), prior="mixture", prior_components=10)
+    trainer = Trainer(cfg, TrainConfig(epochs=1, device="cpu", seed=0), digits)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items() if k.startswith("prior.")}
+    assert set(before) == {"prior.means", "prior.log_var", "prior.logits"}
+    messages = list(trainer.run())
+    val = [m for m in messages if type(m).__name__ == "Validation"][-1]
+    assert math.isfinite(val.neg_elbo) and val.kl > 0 and len(val.kl_per_dim) == 4
+    after = trainer.model.state_dict()
+    assert all(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_free_bits_need_the_standard_prior():
+    with pytest.raises(ConfigError, match="free bits"):
+        RunSettings(prior="mixture", free_bits=0.5).train_config()
+    p = _random_mixture()
+    with pytest.raises(ValueError, match="free bits"):
+        elbo_terms(torch.zeros(2, 1, 2, 2), torch.rand(2, 1, 2, 2), torch.zeros(2, 3), torch.zeros(2, 3),
+                   free_bits=0.5, prior=p, z=torch.zeros(2, 3))
+
+
+def test_the_command_line_and_a_checkpoint_carry_the_prior(tmp_path, digits):
+    s = from_cli({"prior": "mixture", "prior_components": 12, "latent_dim": 3})
+    assert (s.model_config().prior, s.model_config().prior_components) == ("mixture", 12)
+    out = tmp_path / "run.pt"
+    rc = main(["train", "--prior", "mixture", "--prior-components", "12", "--latent-dim", "3", "--hidden", "32",
+               "--epochs", "1", "--out", str(out)])
+    assert rc == 0
+    bundle = load_checkpoint(out)
+    model = bundle["_model"]
+    assert model.cfg.prior == "mixture" and model.prior.means.shape == (12, 3)
+    # what the model evaluates to uses the learned prior: its IWAE bound and ELBO agree in scale
+    res = evaluate(model, digits.test.subset(torch.arange(200)), iwae_samples=20)
+    assert math.isfinite(res.neg_elbo) and res.nll_iwae <= res.neg_elbo + 1.0
+
+
+def test_prior_samples_come_from_the_learned_mixture():
+    p = _random_mixture(k=3, d=2)
+    with torch.no_grad():
+        p.means.copy_(torch.tensor([[10.0, 0.0], [0.0, 10.0], [-10.0, -10.0]]))
+        p.log_var.fill_(-4.0)
+    z = sample_codes("prior", 3000, 2, prior=p, seed=0)
+    nearest = np.argmin(((z[:, None] - p.means.detach().numpy()) ** 2).sum(2), 1)
+    weights = torch.softmax(p.logits, 0).detach().numpy()
+    assert np.abs(np.bincount(nearest, minlength=3) / 3000 - weights).max() < 0.05
+    assert np.abs(z - p.means.detach().numpy()[nearest]).max() < 1.0  # within the components' tiny spread
+    # the standard prior draws what it always drew
+    assert np.array_equal(sample_codes("prior", 5, 2, prior=StandardNormalPrior(2), seed=3), sample_codes("prior", 5, 2, seed=3))
+
+
+def test_iwae_under_a_mixture_prior_is_at_least_as_tight_as_the_elbo(digits):
+    cfg = ModelConfig(latent_dim=4, hidden=(64,), prior="mixture", prior_components=8)
+    trainer = Trainer(cfg, TrainConfig(epochs=1, device="cpu", seed=0, objective="iwae", iwae_k=3), digits)
+    trainer.train()
+    split = digits.test.subset(torch.arange(300))
+    ev = evaluate(trainer.model, split, iwae_samples=1)
+    k50 = iwae_nll(trainer.model, split, 50, generator=torch.Generator().manual_seed(0))
+    assert k50 < ev.neg_elbo
