@@ -93,7 +93,7 @@ def tensorboard_cost(out: Path) -> None:
     # timed inside one run, so that the load of other processes weighs on both parts alike
     from vae_studio.core import Trainer, load_dataset
     from vae_studio.core.messages import Finished, Progress, Validation
-    from vae_studio.core.settings import from_cli
+    from vae_studio.core.cli_settings import from_cli
     from vae_studio.core.tensorboard_log import TensorBoardLog
 
     spent = {Progress: [0.0, 0], Validation: [0.0, 0], Finished: [0.0, 0]}

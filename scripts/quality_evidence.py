@@ -58,7 +58,7 @@ TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128,
 def new_defaults() -> tuple[ModelConfig, TrainConfig]:
     """What ``vae-studio train`` builds from its defaults (the settings schema's, as the CLI reads them)."""
     from vae_studio.cli import build_parser
-    from vae_studio.core.settings import from_cli
+    from vae_studio.core.cli_settings import from_cli
 
     s = from_cli(vars(build_parser().parse_args(["train", "--device", "cpu"])))
     return s.model_config(), s.train_config().replace(epochs=auto_epochs(4500))

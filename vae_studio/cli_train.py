@@ -98,7 +98,7 @@ def train(args) -> int:
     from .core.checkpoint import select_weights
     from .core.config import auto_epochs
     from .core.data import check_classes, class_subset
-    from .core.settings import from_cli
+    from .core.cli_settings import from_cli
     from .core.tensorboard_log import check_available
     from .core.device import describe_device
     from .core.image_format import describe as describe_format

@@ -8,7 +8,8 @@ from vae_studio.core import ConfigError, ModelConfig, TrainConfig, Trainer, load
 from vae_studio.core.checkpoint import save_checkpoint
 from vae_studio.core.data import class_subset
 from vae_studio.core.map_quality import knn_accuracy, map_quality, pca_2d
-from vae_studio.core.settings import RunSettings, from_cli
+from vae_studio.core.cli_settings import from_cli
+from vae_studio.core.settings import RunSettings
 from vae_studio.core.synth import synthesize, write_folder
 
 

@@ -11,7 +11,8 @@ from vae_studio.core.evaluate import iwae_nll
 from vae_studio.core.losses import elbo_terms, kl_per_dim
 from vae_studio.core.prior import MixturePrior, StandardNormalPrior
 from vae_studio.core.sampler import sample_codes
-from vae_studio.core.settings import RunSettings, from_cli
+from vae_studio.core.cli_settings import from_cli
+from vae_studio.core.settings import RunSettings
 
 
 def _random_mixture(k=7, d=3, seed=0) -> MixturePrior:
@@ -121,3 +122,13 @@ def test_iwae_under_a_mixture_prior_is_at_least_as_tight_as_the_elbo(digits):
     ev = evaluate(trainer.model, split, iwae_samples=1)
     k50 = iwae_nll(trainer.model, split, 50, generator=torch.Generator().manual_seed(0))
     assert k50 < ev.neg_elbo
+
+
+def test_the_command_line_learns_the_prior_unless_the_beta_variant_or_free_bits_need_n01():
+    assert RunSettings().prior == "standard"  # the window: the circles of N(0, I) it teaches with
+    assert from_cli({}).prior == "mixture"
+    assert from_cli({"variant": "beta"}).prior == "standard"
+    assert from_cli({"free_bits": 0.2}).prior == "standard"
+    assert from_cli({"variant": "beta", "prior": "mixture"}).prior == "mixture"  # asked for, so given
+    with pytest.raises(ConfigError, match="free bits need the N\\(0, I\\) prior"):
+        from_cli({"free_bits": 0.2, "prior": "mixture"})

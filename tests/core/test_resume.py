@@ -9,7 +9,7 @@ from vae_studio.core.checkpoint import validate_bundle
 from vae_studio.core.data import Dataset
 from vae_studio.core.errors import CheckpointError
 from vae_studio.core.messages import Progress
-from vae_studio.core.settings import from_cli
+from vae_studio.core.cli_settings import from_cli
 
 SMALL = ModelConfig(latent_dim=4, hidden=(64,))
 
@@ -102,7 +102,7 @@ def test_the_cli_resumes_a_run_stopped_mid_epoch_to_the_same_weights(small, digi
     assert all(torch.equal(whole["model_state"][k], resumed["model_state"][k]) for k in whole["model_state"])
     for col in ("val_step", "val_recon", "val_kl", "train_epoch_recon", "train_epoch_kl"):
         assert resumed["history"][col] == whole["history"][col]
-    assert resumed["resumed"] == [{"step": stopped_at, "epoch": 1, "epochs": 3, "lr": 2e-3, "beta": 1.0}]
+    assert resumed["resumed"] == [{"step": stopped_at, "epoch": 1, "epochs": 3, "lr": s.lr, "beta": 1.0}]
 
 
 def test_the_cli_extends_a_finished_run_and_records_a_new_learning_rate(tmp_path, capsys):
@@ -117,8 +117,9 @@ def test_the_cli_extends_a_finished_run_and_records_a_new_learning_rate(tmp_path
     assert main(["train", "--resume", str(tmp_path / "more.pt"), "--epochs", "4", "--lr", "0.0005"]) == 0
     again = load_checkpoint(tmp_path / "more.pt")  # --out defaults to the file resumed
     assert again["epoch"] == 4 and again["train_config"].lr == 5e-4
-    assert [(r["step"], r["lr"]) for r in again["resumed"]] == [(more["step"] * 2 // 3, 2e-3), (more["step"], 5e-4)]
-    assert "lr 0.002 -> 0.0005" in capsys.readouterr().out
+    first_lr = three["train_config"].lr  # the schema's default
+    assert [(r["step"], r["lr"]) for r in again["resumed"]] == [(more["step"] * 2 // 3, first_lr), (more["step"], 5e-4)]
+    assert f"lr {first_lr:g} -> 0.0005" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("flag,value", [("--latent-dim", "5"), ("--hidden", "32"), ("--arch", "conv"),

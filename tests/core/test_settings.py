@@ -6,7 +6,8 @@ import pytest
 
 from vae_studio.cli import build_parser, main
 from vae_studio.core.errors import ConfigError
-from vae_studio.core.settings import SCHEMA, RunSettings, from_cli, problems
+from vae_studio.core.cli_settings import from_cli
+from vae_studio.core.settings import SCHEMA, RunSettings, problems
 
 
 def _train_actions():
