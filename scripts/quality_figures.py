@@ -34,6 +34,7 @@ from quality_evidence import TUTORIAL, held_out, knn_accuracy, new_defaults, tra
 from vae_studio.core import Dataset, ModelConfig, TrainConfig, load_dataset  # noqa: E402
 from vae_studio.core.config import auto_epochs  # noqa: E402
 from vae_studio.core.generate import tile  # noqa: E402
+from vae_studio.core.projection import Projection  # noqa: E402
 from vae_studio.core.sampler import fit_posterior_sampler, posterior_means, sample_codes  # noqa: E402
 
 
@@ -66,8 +67,9 @@ def main(argv=None) -> int:
         m = t.model
         mu_test = posterior_means(m, ds.test)
         acc = knn_accuracy(posterior_means(m, ds.train), ds.train.labels.numpy(), mu_test, ds.test.labels.numpy())
-        maps.append((f"{title} · latent 2: held-out −ELBO {held_out(t, ds):.1f} nats, 5-NN accuracy {acc:.0%}", mu_test))
-    grids = [(f"{title} · latent 20: samples from the {'prior N(0, I)' if s == 'prior' else 'fitted posterior'}",
+        maps.append((f"{title} · latent 2: held-out −ELBO {held_out(t, ds):.1f} nats, 5-NN accuracy {acc:.0%}", mu_test,
+                     Projection(2).prior_outlines(m.prior)))
+    grids = [(f"{title} · latent 20: samples from the {'prior' if s == 'prior' else 'fitted posterior'}",
               samples(t, ds, s)) for title, t, s in models(ds, 20, args.quick)]
     print(f"trained four models in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
@@ -76,19 +78,18 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QWidget
 
     from vae_studio.gui.style import apply_theme
-    from vae_studio.core.projection import Projection
-    from vae_studio.gui.widgets.latent_map import PRIOR_SIGMAS, LatentMapPlot
+    from vae_studio.gui.widgets.latent_map import LatentMapPlot
     from vae_studio.gui.widgets.qimage import png_bytes, to_qimage
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)
     page = QWidget()
     grid = QGridLayout(page)
-    for col, (title, mu) in enumerate(maps):
+    for col, (title, mu, outlines) in enumerate(maps):
         grid.addWidget(QLabel(title), 0, col)
         plot = LatentMapPlot()
         plot.set_class_names(ds.class_names)
-        plot.set_prior_contours(Projection(2).prior_contours(PRIOR_SIGMAS))  # as the window: the prior's 1σ, 2σ
+        plot.set_prior_contours(outlines)  # as the window: the prior's 1σ, 2σ, 3σ circles, or a mixture's ellipses
         plot.set_points(mu, ds.test.labels.numpy())
         plot.setMinimumSize(560, 460)
         grid.addWidget(plot, 1, col)

@@ -132,3 +132,18 @@ def test_the_command_line_learns_the_prior_unless_the_beta_variant_or_free_bits_
     assert from_cli({"variant": "beta", "prior": "mixture"}).prior == "mixture"  # asked for, so given
     with pytest.raises(ConfigError, match="free bits need the N\\(0, I\\) prior"):
         from_cli({"free_bits": 0.2, "prior": "mixture"})
+
+
+def test_the_map_outlines_the_prior_it_has():
+    from vae_studio.core.projection import Projection
+
+    view = Projection(2)
+    assert len(view.prior_outlines(None)) == len(view.prior_outlines(StandardNormalPrior(2))) == 3
+    p = _random_mixture(k=40, d=2)
+    (curve,) = view.prior_outlines(p)
+    assert np.count_nonzero(np.isnan(curve[:, 0])) == 20  # the 20 heaviest of 40, one outline each
+    # a component's 1σ ellipse passes through its mean plus one standard deviation along an axis
+    top = int(torch.argmax(p.logits))
+    m, sd = p.means[top].detach().numpy(), np.exp(0.5 * p.log_var[top].detach().numpy())
+    first = curve[: np.argmax(np.isnan(curve[:, 0]))]
+    assert np.allclose(np.abs(first - m).max(0), sd, rtol=1e-2)

@@ -186,6 +186,15 @@ class Projection:
         var = np.exp(np.asarray(logvar, dtype=np.float64).reshape(-1))
         return self._ellipse(mu, np.diag(var), k, n)
 
+    def prior_outlines(self, prior=None) -> list[np.ndarray]:
+        """What the map draws for a model's prior (``model.prior``; None: N(0, I)): N(0, I)'s 1, 2
+        and 3σ circles, or a learned mixture's ellipses (it moves as it trains) as one curve,
+        NaN between them."""
+        if prior is None or prior.kind == "standard":
+            return self.prior_contours()
+        gap = np.full((1, 2), np.nan)
+        return [np.concatenate([np.vstack([e, gap]) for e in self.mixture_ellipses(prior.mixture())])]
+
     def mixture_ellipses(self, mixture, k: float = 1.0, n: int = 49, most: int = 20) -> list[np.ndarray]:
         """The k-sigma ellipses of the ``most`` heaviest components of a Gaussian mixture (a
         learned prior) in this view, heaviest first: a hundred overlapping outlines hide the points."""

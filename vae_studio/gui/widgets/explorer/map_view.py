@@ -53,7 +53,8 @@ class StateMap(LatentMapPlot):
                 self._show_empty()
             return
         if changed & {S.PROJECTION, S.POINTS, S.MODEL}:
-            self.set_prior_contours(self._prior_curves(p))  # first: the points' range takes them in
+            # first: the points' range takes them in
+            self.set_prior_contours(p.prior_outlines(None if st.model is None else st.model.prior))
         if changed & {S.PROJECTION, S.POINTS}:
             if st.mu is not None:
                 self.set_points(st.xy, st.labels)
@@ -84,15 +85,6 @@ class StateMap(LatentMapPlot):
             self.settle()
 
     _density: list = []
-
-    def _prior_curves(self, p: Projection) -> list[np.ndarray]:
-        """N(0, I)'s 1, 2, 3σ circles; a learned mixture prior moves as it trains, so its
-        components' 1σ ellipses, as one NaN-separated curve."""
-        model = self.state.model
-        if model is None or model.prior.kind == "standard":
-            return p.prior_contours(PRIOR_SIGMAS)
-        gap = np.full((1, 2), np.nan)
-        return [np.concatenate([np.vstack([e, gap]) for e in p.mixture_ellipses(model.prior.mixture())])]
 
     def _draw_density(self) -> None:
         """Contours of the fitted posterior where the map looks: the codes' own density, and the
