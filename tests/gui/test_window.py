@@ -131,13 +131,17 @@ def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
     qtbot.waitUntil(lambda: gc.get_count()[0] < before + 1000, timeout=10_000)  # ... a GUI-thread timer collects
 
 
-def test_the_beta_panel_starts_with_ten_latent_dimensions_unless_others_were_chosen(window):
+def test_the_beta_panel_starts_with_ten_latent_dimensions_and_n01_unless_others_were_chosen(window):
     from vae_studio.core.settings import BETA_VARIANT_LATENT, RunSettings
 
     c = window.controls
-    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=RunSettings().latent_dim, beta=1.0))
+    d = RunSettings()
+    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=d.latent_dim, beta=1.0, prior=d.prior))
     c.variant.set_value("beta")
-    assert (c.settings().latent_dim, c.settings().beta) == (BETA_VARIANT_LATENT, 4.0)
-    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=6, beta=1.0))
+    s = c.settings()
+    assert (s.latent_dim, s.beta, s.prior) == (BETA_VARIANT_LATENT, 4.0, "standard")
+    assert not c.prior_components.isEnabled()  # nothing to set for N(0, I)
+    c.set_settings(c.settings().replace(variant="vanilla", latent_dim=6, beta=1.0, prior="mixture", prior_components=50))
+    assert c.prior_components.isEnabled()
     c.variant.set_value("beta")
     assert (c.settings().latent_dim, c.settings().beta) == (6, 4.0)  # a size the person chose stays

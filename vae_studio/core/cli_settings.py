@@ -13,7 +13,7 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
 
     The command line's own conventions: --beta only with the β variant (4 when left out there),
     --capacity only with the β variant, --warmup-epochs alone means a linear warm-up, and the
-    learned mixture prior unless the β variant or --free-bits asks for N(0, I)."""
+    β variant or --free-bits mean N(0, I) unless --prior says otherwise."""
     given = {k: v for k, v in values.items() if k in SCHEMA and v is not None}
     variant = given.get("variant", "vanilla")
     if variant != "beta":

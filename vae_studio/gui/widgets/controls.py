@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.data import FOLDER_CHOICE as FOLDER_ITEM
-from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BUILTIN_DATASETS, SCHEMA, RunSettings
+from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BETA_VARIANT_PRIOR, BUILTIN_DATASETS, SCHEMA, RunSettings
 from ..run_record import RunState
 from .setting_fields import Field, make_field
 from .variant_switcher import VARIANTS, VariantSwitcher
@@ -357,6 +357,8 @@ class ControlPanel(QWidget):
             self.beta.setValue(BETA_VARIANT_DEFAULT)  # the β panel starts where β-VAE papers do
             if self.fields["latent_dim"].get() == RunSettings().latent_dim:
                 self.fields["latent_dim"].set(BETA_VARIANT_LATENT)
+            if self.fields["prior"].get() == RunSettings().prior:
+                self.fields["prior"].set(BETA_VARIANT_PRIOR)
         self._on_changed()
         self.variant_switched.emit(variant)
 
