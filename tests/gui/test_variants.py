@@ -33,7 +33,8 @@ def train_to_end(qtbot, window):
 
 
 def test_vanilla_panel_trains_with_a_cyclical_schedule_and_shows_kl_per_dim(qtbot, make_window, fast):
-    w = make_window(fast.replace(latent_dim=4, epochs=2, kl_schedule="cyclical", warmup_epochs=1.0, free_bits=0.1))
+    w = make_window(fast.replace(latent_dim=4, epochs=2, kl_schedule="cyclical", warmup_epochs=1.0, free_bits=0.1,
+                                 prior="standard"))  # free bits are per dimension of N(0, I)
     c = w.controls
     pick_variant(qtbot, w, "vanilla")
     # the vanilla panel is the shared model settings alone

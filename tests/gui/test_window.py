@@ -140,8 +140,8 @@ def test_the_beta_panel_starts_with_ten_latent_dimensions_and_n01_unless_others_
     c.variant.set_value("beta")
     s = c.settings()
     assert (s.latent_dim, s.beta, s.prior) == (BETA_VARIANT_LATENT, 4.0, "standard")
-    assert not c.prior_components.isEnabled()  # nothing to set for N(0, I)
+    assert not c.prior_components.isEnabled() and c.free_bits.isEnabled()  # N(0, I): no components, free bits
     c.set_settings(c.settings().replace(variant="vanilla", latent_dim=6, beta=1.0, prior="mixture", prior_components=50))
-    assert c.prior_components.isEnabled()
+    assert c.prior_components.isEnabled() and not c.free_bits.isEnabled()
     c.variant.set_value("beta")
     assert (c.settings().latent_dim, c.settings().beta) == (6, 4.0)  # a size the person chose stays

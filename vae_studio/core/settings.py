@@ -221,7 +221,7 @@ class RunSettings:
     free_bits: float = setting(
         0.0, label="Free bits", group="kl", lo=0.0, hi=100.0, decimals=2, step=0.05, unit="nats", metavar="L",
         help="A KL floor in nats per latent dimension: dimensions below it are not pushed further towards the "
-        "prior, which keeps more of them in use.",
+        "prior, which keeps more of them in use. Needs the N(0, I) prior.",
     )
     objective: str = setting(
         "elbo", label="Objective", group="kl", kind=str, choices=C.OBJECTIVES,

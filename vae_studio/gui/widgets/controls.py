@@ -324,7 +324,9 @@ class ControlPanel(QWidget):
         self.logdir_on.setEnabled(not busy)
         self.logdir.setEnabled(not busy and self.logdir_on.isChecked())
         self.iwae_k.setEnabled(not busy and self.fields["objective"].get() == "iwae")
-        self.prior_components.setEnabled(self.prior.isEnabled() and self.fields["prior"].get() == "mixture")
+        mixture = self.fields["prior"].get() == "mixture"
+        self.prior_components.setEnabled(self.prior.isEnabled() and mixture)
+        self.free_bits.setEnabled(not busy and not mixture)  # a floor per dimension of N(0, I)
         schedule = self.fields["kl_schedule"].get()
         self.warmup_epochs.setEnabled(not busy and schedule != "constant")
         label = self.form_label(self.warmup_epochs)
