@@ -49,7 +49,7 @@ from vae_studio.core.augment import augment  # noqa: E402
 from vae_studio.core.config import auto_epochs  # noqa: E402
 from vae_studio.core.data import to_float  # noqa: E402
 from vae_studio.core.sampler import fit_posterior_sampler, posterior_means, sample_codes  # noqa: E402
-from vae_studio.core.settings import BETA_VARIANT_LATENT, BETA_VARIANT_PRIOR  # noqa: E402
+from vae_studio.core.settings import BETA_VARIANT_LATENT, VARIANT_PRIORS  # noqa: E402
 
 FASHION_EPOCHS = 5  # of the tutorial loop; the engine gets as many as fit the same time
 TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128, weight_decay=0.0)
@@ -304,7 +304,8 @@ def main(argv=None) -> int:
     if "3" not in skip:
         n = 20 if q else 200
         tut, _ = train(replace(tut_model, variant="conditional", latent_dim=10), tut_train, ds, keep="last")
-        new, _ = train(replace(model_cfg, variant="conditional", latent_dim=10), train_cfg, ds, keep="best")
+        new, _ = train(replace(model_cfg, variant="conditional", latent_dim=10, prior=VARIANT_PRIORS["conditional"]),
+                       train_cfg, ds, keep="best")
         acc = {f"{who}_{s}": per_class_accuracy(t, ds, clf, s, n) for who, t in (("tutorial", tut), ("new", new))
                for s in ("prior", "posterior")}
         out["conditional"] = acc
@@ -320,8 +321,8 @@ def main(argv=None) -> int:
         for latent in (int(v) for v in args.beta_latents.split(",")):
             au = {}
             for who, mc, tc, keep in (("tutorial", tut_model, tut_train, "last"), ("new", model_cfg, train_cfg, "best")):
-                if who == "new":  # as `vae-studio train --variant beta` builds it: N(0, I), at either beta
-                    mc = replace(mc, prior=BETA_VARIANT_PRIOR)
+                if who == "new":  # as `vae-studio train --variant beta` builds it, at either beta
+                    mc = replace(mc, prior=VARIANT_PRIORS["beta"])
                 for beta in (1.0, 4.0):
                     t, _ = train(replace(mc, variant="vanilla" if beta == 1 else "beta", latent_dim=latent),
                                  replace(tc, beta=beta), ds, keep=keep)

@@ -126,7 +126,7 @@ def test_iwae_under_a_mixture_prior_is_at_least_as_tight_as_the_elbo(digits):
 
 def test_the_prior_is_learned_unless_the_beta_variant_or_free_bits_need_n01():
     assert RunSettings().prior == from_cli({}).prior == "mixture"
-    assert from_cli({"variant": "beta"}).prior == "standard"
+    assert from_cli({"variant": "beta"}).prior == from_cli({"variant": "conditional"}).prior == "standard"
     assert from_cli({"free_bits": 0.2}).prior == "standard"
     assert from_cli({"variant": "beta", "prior": "mixture"}).prior == "mixture"  # asked for, so given
     with pytest.raises(ConfigError, match="free bits need the N\\(0, I\\) prior"):

@@ -145,3 +145,14 @@ def test_the_beta_panel_starts_with_ten_latent_dimensions_and_n01_unless_others_
     assert c.prior_components.isEnabled() and not c.free_bits.isEnabled()
     c.variant.set_value("beta")
     assert (c.settings().latent_dim, c.settings().beta) == (6, 4.0)  # a size the person chose stays
+    # each variant its own prior: back to vanilla is the mixture again, conditional is N(0, I)
+    c.variant.set_value("vanilla")
+    assert c.settings().prior == "mixture"
+    c.variant.set_value("conditional")
+    assert c.settings().prior == "standard"
+    # a prior the person chose stays: N(0, I) on the vanilla panel is kept through β and back
+    c.variant.set_value("vanilla")
+    c.set_settings(c.settings().replace(prior="standard"))
+    c.variant.set_value("beta")
+    c.variant.set_value("vanilla")
+    assert c.settings().prior == "standard"

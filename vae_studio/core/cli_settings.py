@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .errors import ConfigError
-from .settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_PRIOR, SAME, SCHEMA, RunSettings, problems
+from .settings import BETA_VARIANT_DEFAULT, SAME, SCHEMA, VARIANT_PRIORS, RunSettings, problems
 
 
 def from_cli(values: Mapping[str, Any]) -> RunSettings:
     """``RunSettings`` from parsed command-line options (None: the option was not given).
 
     The command line's own conventions: --beta only with the β variant (4 when left out there),
-    --capacity only with the β variant, --warmup-epochs alone means a linear warm-up, and the
-    β variant or --free-bits mean N(0, I) unless --prior says otherwise."""
+    --capacity only with the β variant, --warmup-epochs alone means a linear warm-up, each
+    variant starts with its own prior (``VARIANT_PRIORS``), and --free-bits means N(0, I),
+    unless --prior says otherwise."""
     given = {k: v for k, v in values.items() if k in SCHEMA and v is not None}
     variant = given.get("variant", "vanilla")
     if variant != "beta":
@@ -23,9 +24,10 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
             raise ConfigError("--capacity needs --variant beta")
     else:
         given.setdefault("beta", BETA_VARIANT_DEFAULT)
-        given.setdefault("prior", BETA_VARIANT_PRIOR)
     if given.get("free_bits", 0) > 0:  # free bits are per dimension of N(0, I): asking for them picks it
         given.setdefault("prior", "standard")
+    if variant in VARIANT_PRIORS:
+        given.setdefault("prior", VARIANT_PRIORS[variant])
     if "kl_schedule" not in given:
         given["kl_schedule"] = "linear" if given.get("warmup_epochs", 0) > 0 else "constant"
     for name, spec in SCHEMA.items():

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.data import FOLDER_CHOICE as FOLDER_ITEM
-from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BETA_VARIANT_PRIOR, BUILTIN_DATASETS, SCHEMA, RunSettings
+from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BUILTIN_DATASETS, SCHEMA, VARIANT_PRIORS, RunSettings
 from ..run_record import RunState
 from .setting_fields import Field, make_field
 from .variant_switcher import VARIANTS, VariantSwitcher
@@ -132,6 +132,7 @@ class ControlPanel(QWidget):
         outer.addStretch(1)
 
         self._state = RunState.NEW
+        self._variant_prior: str | None = RunSettings().prior
         self._model_locked = False
         self._device_text = ""
         self.set_settings(RunSettings())
@@ -274,6 +275,8 @@ class ControlPanel(QWidget):
         try:
             self._select_dataset(s.dataset)
             self.variant.set_value(s.variant)
+            # the prior the form chose for this variant, if that is the one it holds
+            self._variant_prior = s.prior if s.prior == VARIANT_PRIORS.get(s.variant) else None
             for name, f in self.fields.items():
                 f.set(getattr(s, name))
         finally:
@@ -359,8 +362,10 @@ class ControlPanel(QWidget):
             self.beta.setValue(BETA_VARIANT_DEFAULT)  # the β panel starts where β-VAE papers do
             if self.fields["latent_dim"].get() == RunSettings().latent_dim:
                 self.fields["latent_dim"].set(BETA_VARIANT_LATENT)
-            if self.fields["prior"].get() == RunSettings().prior:
-                self.fields["prior"].set(BETA_VARIANT_PRIOR)
+        # each variant starts with its own prior; one the person chose (not the one the form put there) stays
+        if self._state not in BUSY and self.fields["prior"].get() == self._variant_prior:
+            self._variant_prior = VARIANT_PRIORS[variant]
+            self.fields["prior"].set(self._variant_prior)
         self._on_changed()
         self.variant_switched.emit(variant)
 
