@@ -301,13 +301,16 @@ def _evaluate(args) -> int:
         return 0
     print(f"{args.checkpoint} on {dataset.name} ({args.split}, {len(split):,} images)")
     print(f"  likelihood   {result.likelihood:>10}")
+    mixture = model.cfg.prior == "mixture"
+    print(f"  prior        {'mixture of ' + str(model.cfg.prior_components) if mixture else 'N(0, I)':>10}")
     print(f"  -ELBO        {result.neg_elbo:10.3f} nats per image")
     print(f"  recon        {result.recon:10.3f}")
     print(f"  KL           {result.kl:10.3f}")
     if result.nll_iwae is not None:
         print(f"  NLL (IWAE)   {result.nll_iwae:10.3f}   k = {result.iwae_samples}")
     print(f"  active units {result.active_units:4d} of {len(result.kl_per_dim)}")
-    print("  KL per dim   " + " ".join(f"{v:.2f}" for v in result.kl_per_dim))
+    print("  KL per dim   " + " ".join(f"{v:.2f}" for v in result.kl_per_dim)
+          + ("   (each to the prior's marginal: they need not add up to the KL)" if mixture else ""))
     return 0
 
 

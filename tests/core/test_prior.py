@@ -85,7 +85,7 @@ def test_free_bits_need_the_standard_prior():
                    free_bits=0.5, prior=p, z=torch.zeros(2, 3))
 
 
-def test_the_command_line_and_a_checkpoint_carry_the_prior(tmp_path, digits):
+def test_the_command_line_and_a_checkpoint_carry_the_prior(tmp_path, digits, capsys):
     s = from_cli({"prior": "mixture", "prior_components": 12, "latent_dim": 3})
     assert (s.model_config().prior, s.model_config().prior_components) == ("mixture", 12)
     out = tmp_path / "run.pt"
@@ -98,6 +98,10 @@ def test_the_command_line_and_a_checkpoint_carry_the_prior(tmp_path, digits):
     # what the model evaluates to uses the learned prior: its IWAE bound and ELBO agree in scale
     res = evaluate(model, digits.test.subset(torch.arange(200)), iwae_samples=20)
     assert math.isfinite(res.neg_elbo) and res.nll_iwae <= res.neg_elbo + 1.0
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "mixture of 12" in text and "need not add up to the KL" in text
 
 
 def test_prior_samples_come_from_the_learned_mixture():
@@ -146,3 +150,10 @@ def test_the_map_outlines_the_prior_it_has():
     m, sd = p.means[top].detach().numpy(), np.exp(0.5 * p.log_var[top].detach().numpy())
     first = curve[: np.argmax(np.isnan(curve[:, 0]))]
     assert np.allclose(np.abs(first - m).max(0), sd, rtol=1e-2)
+
+
+def test_the_run_list_names_a_prior_that_is_not_the_variants_own():
+    assert "prior" not in RunSettings().describe()
+    assert "N(0, I) prior" in RunSettings(prior="standard").describe()
+    assert "prior" not in RunSettings(variant="beta", prior="standard").describe()
+    assert "learned prior" in RunSettings(variant="conditional", prior="mixture").describe()

@@ -410,6 +410,8 @@ class RunSettings:
         else:
             head = VARIANT_NAMES[self.variant]
         extra = [f"{self.latent_dim}-D", "MLP" if self.arch == "mlp" else "conv"]
+        if self.prior != VARIANT_PRIORS.get(self.variant):  # named where it is not the variant's own
+            extra.append("learned prior" if self.prior == "mixture" else "N(0, I) prior")
         if self.kl_schedule != "constant":
             extra.append(f"{self.kl_schedule} KL")
         if self.free_bits > 0:
