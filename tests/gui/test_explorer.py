@@ -273,3 +273,23 @@ def test_measure_explorer_reports_its_figures(qtbot, snap2):
     assert figures["map_points"] == 1000
     for key in ("click_p50_ms", "click_p95_ms", "map_update_ms"):
         assert figures[key] > 0
+
+
+def test_sample_prior_draws_from_a_learned_mixture(qtbot):
+    import torch
+
+    from vae_studio.core.prior import MixturePrior
+    from vae_studio.gui.widgets.latent_sliders import LatentSliders
+
+    sliders = LatentSliders()
+    qtbot.addWidget(sliders)
+    sliders.set_dimensions(2)
+    prior = MixturePrior(2, 2)
+    with torch.no_grad():
+        prior.means.copy_(torch.tensor([[2.0, -2.0], [-2.0, 2.0]]))
+        prior.log_var.fill_(-9.0)  # a spread of about 0.01: a draw sits on a mean
+    sliders.prior = prior
+    for _ in range(5):
+        qtbot.mouseClick(sliders.sample_button, Qt.MouseButton.LeftButton)
+        z = sliders.value()
+        assert min(np.abs(z - m).max() for m in prior.means.detach().numpy()) < 0.1

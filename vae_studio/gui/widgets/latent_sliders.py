@@ -37,6 +37,7 @@ class LatentSliders(QWidget):
         self._kl = np.zeros(0)
         self._order = np.zeros(0, dtype=int)  # row -> dimension
         self._rng = np.random.default_rng()
+        self.prior = None  # the model's prior, which "Sample prior" draws from; None: N(0, I)
         self.rows: list[tuple[QLabel, QSlider, QLabel, QLabel]] = []
 
         outer = QVBoxLayout(self)
@@ -52,7 +53,8 @@ class LatentSliders(QWidget):
 
         buttons = QHBoxLayout()
         self.sample_button = QPushButton("Sample prior")
-        self.sample_button.setToolTip("Draw every dimension from the prior N(0, 1): what the model generates from scratch")
+        self.sample_button.setToolTip("Draw a code from the model's prior (N(0, I), or its learned mixture): what the model generates "
+                                      "from scratch")
         self.reset_button = QPushButton("Reset to 0")
         self.reset_button.setToolTip("Set every dimension to 0, the centre of the prior (its most likely point)")
         self.take_button = QPushButton("Clicked point")
@@ -173,7 +175,14 @@ class LatentSliders(QWidget):
         self.changed.emit(self.value())
 
     def sample_prior(self) -> None:
-        self.set_value(self._rng.standard_normal(len(self.rows)), emit=True)
+        """A code from the model's prior (``self.prior``, its ``model.prior``; None: N(0, I))."""
+        if self.prior is None or self.prior.kind == "standard":
+            z = self._rng.standard_normal(len(self.rows))
+        else:  # a learned mixture: a component by its weight, then that component's diagonal Gaussian
+            m = self.prior.mixture()
+            k = self._rng.choice(len(m.weights), p=m.weights / m.weights.sum())
+            z = m.means[k] + np.sqrt(np.diag(m.covs[k])) * self._rng.standard_normal(len(self.rows))
+        self.set_value(z, emit=True)
 
     def reset(self) -> None:
         self.set_value(np.zeros(len(self.rows)), emit=True)

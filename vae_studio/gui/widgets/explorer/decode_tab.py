@@ -62,6 +62,8 @@ class DecodeTab(QWidget):
             self.top_box.setMaximumHeight(190 if d > 6 else 440)
         if S.KL in changed:
             self.sliders.set_kl(st.kl)
+        if S.MODEL in changed:
+            self.sliders.prior = None if st.model is None else st.model.prior
         if st.model is None:
             if S.MODEL in changed:
                 for v in (self.decoded_view, self.hover_view, self.original_view, self.recon_view):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ....core import explorer_state as S
 from ....core.generate import label_sweep, style_transfer
@@ -44,7 +45,7 @@ class LabelSweepPage(ConditionalPage):
         z = self.state.z
         d = model.cfg.latent_dim
         first = np.zeros((1, d)) if z is None or len(z) != d else z.reshape(1, -1)
-        extra = np.random.default_rng(self.seed.value()).standard_normal((self.rows.value() - 1, d))
+        extra = model.prior.sample(self.rows.value() - 1, 1.0, torch.Generator().manual_seed(self.seed.value()))
         return np.vstack([first, extra])
 
     def compute(self, model):
