@@ -114,6 +114,7 @@ def test_prior_samples_come_from_the_learned_mixture():
     weights = torch.softmax(p.logits, 0).detach().numpy()
     assert np.abs(np.bincount(nearest, minlength=3) / 3000 - weights).max() < 0.05
     assert np.abs(z - p.means.detach().numpy()[nearest]).max() < 1.0  # within the components' tiny spread
+    assert sample_codes("prior", 0, 2, prior=p).shape == (0, 2)  # none asked, none drawn
     # the standard prior draws what it always drew
     assert np.array_equal(sample_codes("prior", 5, 2, prior=StandardNormalPrior(2), seed=3), sample_codes("prior", 5, 2, seed=3))
 

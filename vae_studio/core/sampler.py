@@ -79,6 +79,8 @@ class GaussianMixture:
         return torch.logsumexp(lp, 1).numpy()
 
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> np.ndarray:
+        if n <= 0:  # torch.multinomial refuses to draw nothing
+            return np.zeros((0, self.dim), np.float32)
         w = torch.as_tensor(self.weights)
         comp = torch.multinomial(w / w.sum(), n, replacement=True, generator=generator)
         chol = torch.linalg.cholesky(torch.as_tensor(self.covs))
