@@ -86,7 +86,9 @@ def test_checkpoint_configs_round_trip_through_settings():
 
 def test_cli_args_give_back_the_same_settings():
     for s in (RunSettings(), RunSettings(variant="beta", beta=2.5, capacity=9.0, kl_schedule="cyclical", warmup_epochs=3),
-              RunSettings(variant="conditional", hidden=(64, 32), latent_dim=7, lr=3e-4)):
+              RunSettings(variant="conditional", hidden=(64, 32), latent_dim=7, lr=3e-4),
+              RunSettings(residual=False, binarize=True, prior="standard", free_bits=0.3),
+              RunSettings(variant="beta", prior="mixture", prior_components=40)):
         args = build_parser().parse_args(["train", *s.cli_args()])
         assert from_cli(vars(args)) == s
 

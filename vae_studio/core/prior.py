@@ -70,7 +70,8 @@ class MixturePrior(nn.Module):
     def __init__(self, latent_dim: int, components: int):
         super().__init__()
         self.latent_dim = latent_dim
-        # spread like draws of N(0, I), so the start is close to the classic prior
+        # means drawn from N(0, I), unit variances: the classic prior's scale (the start's marginal
+        # variance is 2; starting at exactly N(0, I), variances 1/2, measured no better)
         self.means = nn.Parameter(torch.randn(components, latent_dim))
         self.log_var = nn.Parameter(torch.zeros(components, latent_dim))
         self.logits = nn.Parameter(torch.zeros(components))

@@ -396,8 +396,8 @@ class RunSettings:
             if not spec.cli or value is None or (spec.group == "beta" and self.variant != "beta"):
                 continue
             flag = "--" + name.replace("_", "-")
-            if isinstance(value, bool):
-                args += [flag] if value else []
+            if isinstance(value, bool):  # a switch: --flag or --no-flag, whatever the default
+                args.append(flag if value else "--no-" + flag[2:])
                 continue
             text = ",".join(map(str, value)) if isinstance(value, tuple) else repr(value) if isinstance(value, float) else str(value)
             args += [flag, text]
