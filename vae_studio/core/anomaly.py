@@ -33,7 +33,7 @@ import torch
 from .complexity import COMPRESSORS, compressed_bits, local_code_length
 from .data import Split, to_float
 from .errors import DataError
-from .evaluate import mean_kl, posterior_sample
+from .evaluate import posterior_sample
 from .losses import recon_nll
 from .models import VAE
 from .roc import auroc
@@ -146,7 +146,7 @@ def likelihood_scores(model: VAE, split: Split, k: int = DEFAULT_IWAE_SAMPLES, s
             rec = recon_nll(logits, xk, model.cfg.likelihood, model.log_sigma).view(k, b).double()
             log_q = (-0.5 * (eps.pow(2) + logvar + _LOG_2PI)).sum(-1).double()
             log_p_z = model.prior.log_prob(z).double()
-            kl = mean_kl(model, mu, logvar, z).double()
+            kl = model.prior.kl(mu, logvar, z).double()
             nll = -(torch.logsumexp(-rec + log_p_z - log_q, 0) - math.log(k))
             recon = rec.mean(0)
             for name, t in (("neg_elbo", recon + kl), ("recon", recon), ("kl", kl), ("nll_iwae", nll), ("mu", mu)):

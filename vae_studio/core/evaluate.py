@@ -88,14 +88,7 @@ def neg_elbo_per_image(
     xs = x.expand(samples, *x.shape).reshape(samples * b, *x.shape[1:])
     rec = recon_nll(model.decode(z.reshape(samples * b, -1), ys), xs, model.cfg.likelihood, model.log_sigma)
     kl_d = model.prior.kl_per_dim(mu, logvar, z[0]) if per_dim else None
-    return rec.view(samples, b).mean(0), mean_kl(model, mu, logvar, z), kl_d, mu
-
-
-def mean_kl(model: VAE, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """KL(q(z|x) || p(z)) per image (B,): exact under N(0, I), else the mean of the estimates at
-    the draws ``z`` (S, B, D)."""
-    kl = model.prior.kl(mu, logvar, z)
-    return kl.mean(0) if kl.dim() == 2 else kl
+    return rec.view(samples, b).mean(0), model.prior.kl(mu, logvar, z), kl_d, mu
 
 
 @torch.no_grad()

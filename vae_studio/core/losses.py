@@ -150,12 +150,8 @@ def iwae_terms(
     log_ratio = model.prior.log_prob(z) - log_q  # log p(z) - log q(z|x)
     log_w = -rec + kl_weight * log_ratio
     neg_iwae = -(torch.logsumexp(log_w, dim=0) - math.log(k))
-    if model.prior.kind == "standard":
-        kl_d = kl_per_dim(mu, logvar).mean(0)
-        kl = kl_d.sum()
-    else:  # the reported KL: the average of the k one-sample estimates
-        kl_d, kl = None, -log_ratio.mean()
-    terms = LossTerms(recon=rec.mean(), kl=kl, kl_per_dim=kl_d, total=neg_iwae.mean())
+    kl_d = kl_per_dim(mu, logvar).mean(0) if model.prior.kind == "standard" else None
+    terms = LossTerms(recon=rec.mean(), kl=model.prior.kl(mu, logvar, z).mean(), kl_per_dim=kl_d, total=neg_iwae.mean())
     return terms, neg_iwae.mean().detach()
 
 

@@ -48,7 +48,7 @@ class StandardNormalPrior(nn.Module):
         return kl_per_dim(mu.float(), logvar.float())
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """KL(q(z|x) || p(z)) per image, (B,): exact here."""
+        """KL(q(z|x) || p(z)) per image, (B,): exact here, whatever draws ``z`` are given."""
         return self.kl_per_dim(mu, logvar).sum(-1)
 
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> np.ndarray:
@@ -93,13 +93,13 @@ class MixturePrior(nn.Module):
             return torch.logsumexp(per, -1).reshape(shape)
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """-H[q(z|x)] - log p(z) per image: the entropy of the Gaussian q in closed form, the
-        cross-entropy estimated at the sampled ``z`` (which broadcasts against mu, e.g. (S, B, D)
-        for S draws). Unbiased, and with less variance than log q(z) - log p(z) at one z."""
+        """-H[q(z|x)] - E log p(z) per image, (B,): the entropy of the Gaussian q in closed form,
+        the cross-entropy averaged over the draws ``z`` ((B, D), or (S, B, D) for S of them).
+        Unbiased, and with less variance than log q(z) - log p(z)."""
         if z is None:
             raise ValueError("the KL to a mixture prior is estimated at a sampled z")
         neg_entropy = -0.5 * (_LOG_2PI + 1.0 + logvar.float()).sum(-1)
-        return neg_entropy - self.log_prob(z)
+        return neg_entropy - self.log_prob(z).reshape(-1, mu.shape[0]).mean(0)
 
     def kl_per_dim(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         """Per dimension, the KL to the prior's marginal in that dimension (a 1-D mixture), one

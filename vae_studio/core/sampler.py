@@ -263,10 +263,9 @@ def sample_codes(sampler: str, n: int, latent_dim: int, *, posterior: PosteriorS
     if not (math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a positive number (got {temperature})")
     if sampler == "prior":
-        g = torch.Generator().manual_seed(seed)
-        if prior is not None:
-            return prior.sample(n, temperature, g)
-        return (temperature * torch.randn(n, latent_dim, generator=g)).numpy()
+        from .prior import StandardNormalPrior
+
+        return (prior if prior is not None else StandardNormalPrior(latent_dim)).sample(n, temperature, torch.Generator().manual_seed(seed))
     if posterior is None:
         raise ValueError("the posterior sampler needs a fitted PosteriorSampler")
     return posterior.sample(n, label, temperature, seed)

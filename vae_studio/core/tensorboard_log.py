@@ -85,7 +85,6 @@ class TensorBoardLog:
             self.writer = SummaryWriter(log_dir=str(self.run_dir), purge_step=purge_step or None, flush_secs=FLUSH_SECS)
         except OSError as exc:
             raise OutputError(f"cannot write TensorBoard logs to {self.run_dir}: {exc.strerror or exc}") from None
-        self._codes: np.ndarray | None = None
 
     @classmethod
     def for_trainer(cls, trainer) -> "TensorBoardLog":
@@ -149,12 +148,10 @@ class TensorBoardLog:
         k = min(len(test), RECON_IMAGES)
         x = to_float(test.images[:k]).to(device)
         y = test.labels[:k].to(device) if model.conditional else None
-        if self._codes is None or model.prior.kind != "standard":
-            # a generator of their own leaves the run's random stream untouched; a learned prior
-            # moves, so its draws are made again from the same seed each time
-            g = torch.Generator().manual_seed(SAMPLE_SEED)
-            self._codes = model.prior.sample(SAMPLE_SIDE * SAMPLE_SIDE, 1.0, g)
-        z = torch.from_numpy(self._codes).to(device)
+        # the same seed each time, from a generator of its own: the run's random stream is untouched,
+        # and N(0, I) gives the same codes every epoch (a learned prior moves, so its draws do too)
+        g = torch.Generator().manual_seed(SAMPLE_SEED)
+        z = torch.from_numpy(model.prior.sample(SAMPLE_SIDE * SAMPLE_SIDE, 1.0, g)).to(device)
         ys = None
         if model.conditional:  # one class a row
             ys = (torch.arange(len(z), device=device) // SAMPLE_SIDE) % model.cfg.num_classes

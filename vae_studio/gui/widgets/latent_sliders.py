@@ -7,6 +7,7 @@ dimension each row shows, so a live snapshot costs a few label updates, not a re
 from __future__ import annotations
 
 import numpy as np
+import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -176,12 +177,10 @@ class LatentSliders(QWidget):
 
     def sample_prior(self) -> None:
         """A code from the model's prior (``self.prior``, its ``model.prior``; None: N(0, I))."""
-        if self.prior is None or self.prior.kind == "standard":
+        if self.prior is None:
             z = self._rng.standard_normal(len(self.rows))
-        else:  # a learned mixture: a component by its weight, then that component's diagonal Gaussian
-            m = self.prior.mixture()
-            k = self._rng.choice(len(m.weights), p=m.weights / m.weights.sum())
-            z = m.means[k] + np.sqrt(np.diag(m.covs[k])) * self._rng.standard_normal(len(self.rows))
+        else:  # the prior's own sampler, seeded from this widget's stream
+            z = self.prior.sample(1, 1.0, torch.Generator().manual_seed(int(self._rng.integers(2**62))))[0]
         self.set_value(z, emit=True)
 
     def reset(self) -> None:
