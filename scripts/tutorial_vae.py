@@ -89,8 +89,26 @@ def datasets_for(name: str, data_dir: str | None):
 def tutorial_epochs(dataset: str = "digits", data_dir: str | None = None, epochs: int = 10, seed: int = 0,
                     device: str = "cpu", batch_size: int = 128):
     """The loop, one epoch at a time: yields (training seconds, train loss, test -ELBO) per epoch,
-    so a benchmark can interleave it with another loop on a machine whose speed drifts."""
-    torch.manual_seed(seed)
+    so a benchmark can interleave it with another loop on a machine whose speed drifts.
+
+    Its CPU random numbers come from a stream of its own, swapped in for each epoch and out again:
+    a loop run in turn with it draws the same numbers as it would alone, so its figures are the
+    ones a user gets from the same command."""
+    epochs_of = _epochs(dataset, data_dir, epochs, device, batch_size)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        own = torch.get_rng_state()
+    while True:
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(own)
+            item = next(epochs_of, None)
+            own = torch.get_rng_state()
+        if item is None:
+            return
+        yield item
+
+
+def _epochs(dataset: str, data_dir: str | None, epochs: int, device: str, batch_size: int):
     train_set, test_set = datasets_for(dataset, data_dir)
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False)
