@@ -17,7 +17,10 @@ Targets (embedded digits unless said):
      mean over three seeds (one map's accuracy moves by several points from seed to seed);
   3. conditional, latent 10: samples from the default sampler read as their label by an
      independent classifier (a small CNN trained here) >= 90% for every class;
-  4. beta = 4 keeps fewer active units than beta = 1 at the beta panel's latent size (10; also 20);
+  4. beta = 4 keeps fewer active units than beta = 1 at the beta panel's latent size (10; also 20),
+     and each surviving unit changes one property of the digit, not which digit it is: for every
+     unit, 300 held-out digits swept from -2 to +2 keep their class (>= 90%), and the property it
+     moves most (traversal_properties.py) is printed, with the grids under --figures;
   5. Fashion-MNIST, latent 20: test -ELBO >= 5 nats better than the tutorial at equal wall time.
 
 Wall times are training plus the engine's per-epoch validation (the tutorial's test pass is
@@ -43,6 +46,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from traversal_properties import describe, figure, unit_properties  # noqa: E402
 from tutorial_vae import tutorial_epochs  # noqa: E402
 from vae_studio.core import Dataset, ModelConfig, TrainConfig, Trainer, Validation, evaluate, load_dataset  # noqa: E402
 from vae_studio.core.augment import augment  # noqa: E402
@@ -55,12 +59,12 @@ FASHION_EPOCHS = 5  # of the tutorial loop; the engine gets as many as fit the s
 TUTORIAL = dict(augment="none", lr_schedule="constant", lr=1e-3, batch_size=128, weight_decay=0.0)
 
 
-def new_defaults() -> tuple[ModelConfig, TrainConfig]:
-    """What ``vae-studio train`` builds from its defaults (the settings schema's, as the CLI reads them)."""
+def new_defaults(*options: str) -> tuple[ModelConfig, TrainConfig]:
+    """What ``vae-studio train [options]`` builds from its defaults (the settings schema's, as the CLI reads them)."""
     from vae_studio.cli import build_parser
     from vae_studio.core.cli_settings import from_cli
 
-    s = from_cli(vars(build_parser().parse_args(["train", "--device", "cpu"])))
+    s = from_cli(vars(build_parser().parse_args(["train", "--device", "cpu", *options])))
     return s.model_config(), s.train_config().replace(epochs=auto_epochs(4500))
 
 
@@ -234,6 +238,7 @@ def main(argv=None) -> int:
                    help=f"latent sizes of the beta comparison (default {BETA_VARIANT_LATENT}, the beta panel's, and 20)")
     p.add_argument("--seeds", type=int, default=3, help="seeds of the latent-2 comparison (default 3)")
     p.add_argument("--json-out", type=Path)
+    p.add_argument("--figures", type=Path, help="write the beta-4 traversal grids (beta-traversal-label.png, -classic.png) here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -275,7 +280,7 @@ def main(argv=None) -> int:
             f"target <= 102 in <= {2 * r['tutorial_s']:.0f} s", r["met"])
 
     clf = None
-    if "3" not in skip or ("sampler" not in skip and "1" not in skip):
+    if "3" not in skip or "4" not in skip or ("sampler" not in skip and "1" not in skip):
         clf, clf_acc = train_classifier(ds, 1 if q else 8)
         out["classifier_test_accuracy"] = clf_acc
 
@@ -317,22 +322,46 @@ def main(argv=None) -> int:
             f"target >= 90% every class; classifier {out['classifier_test_accuracy']:.1%} on held-out", min(np_) >= 0.9)
 
     if "4" not in skip:
-        out["beta_active_units"] = {}
+        out["beta_active_units"], out["beta_traversals"] = {}, {}
         for latent in (int(v) for v in args.beta_latents.split(",")):
-            au = {}
-            for who, mc, tc, keep in (("tutorial", tut_model, tut_train, "last"), ("new", model_cfg, train_cfg, "best")):
-                if who == "new":  # as `vae-studio train --variant beta` builds it, at either beta
-                    mc = replace(mc, prior=VARIANT_PRIORS["beta"])
-                for beta in (1.0, 4.0):
-                    t, _ = train(replace(mc, variant="vanilla" if beta == 1 else "beta", latent_dim=latent),
-                                 replace(tc, beta=beta), ds, keep=keep)
-                    r = evaluate(t.model, ds.test, "cpu")
+            au, models = {}, {}
+            for beta in (1.0, 4.0):
+                # the tutorial's β-VAE is the classic one, without the label; the new side is what
+                # `vae-studio train --variant beta --beta B` builds
+                t, _ = train(replace(tut_model, variant="vanilla" if beta == 1 else "beta", latent_dim=latent),
+                             replace(tut_train, beta=beta), ds, keep="last")
+                mc, tc = new_defaults("--variant", "beta", "--beta", str(beta), "--latent-dim", str(latent))
+                new, _ = train(mc, replace(tc, epochs=epochs), ds, keep="best")
+                for who, tr in (("tutorial", t), ("new", new)):
+                    r = evaluate(tr.model, ds.test, "cpu")
                     au[f"{who}_{beta:g}"] = {"active_units": r.active_units, "kl": r.kl}
+                models[beta] = new
             out["beta_active_units"][str(latent)] = au
             row(f"4. active units (KL), beta 1 vs 4 (latent {latent})",
                 f"{au['tutorial_1']['active_units']} ({au['tutorial_1']['kl']:.1f}) vs {au['tutorial_4']['active_units']} ({au['tutorial_4']['kl']:.1f})",
                 f"{au['new_1']['active_units']} ({au['new_1']['kl']:.1f}) vs {au['new_4']['active_units']} ({au['new_4']['kl']:.1f})",
                 "target: fewer at beta 4", au["new_4"]["active_units"] < au["new_1"]["active_units"])
+            if latent != BETA_VARIANT_LATENT:
+                continue
+            # what the surviving dimensions change, with the label (the panel's default) and, for
+            # contrast, the classic β-VAE without it (--no-beta-label)
+            mc, tc = new_defaults("--variant", "beta", "--no-beta-label", "--latent-dim", str(latent))
+            classic, _ = train(mc, replace(tc, epochs=epochs), ds, keep="best")
+            for who, tr in (("label", models[4.0]), ("classic", classic)):
+                units = unit_properties(tr.model, ds.test, clf, n=60 if q else 300)
+                out["beta_traversals"][who] = units
+                print(f"   beta 4 {who}: {describe(units)}", file=sys.stderr, flush=True)
+                if args.figures:
+                    args.figures.mkdir(parents=True, exist_ok=True)
+                    figure(tr.model, ds.test, [u["dim"] for u in units], args.figures / f"beta-traversal-{who}.png")
+            lab, cla = out["beta_traversals"]["label"], out["beta_traversals"]["classic"]
+
+            def kept(units):
+                return f"{min(u['kept'] for u in units):.0%}" if units else "no units"
+
+            row("4. beta 4: each surviving unit keeps the digit (worst unit, 300 digits)",
+                f"new model without the label: {kept(cla)} ({len(cla)} units)", f"{kept(lab)} ({len(lab)} units)",
+                "target >= 90%; what each moves: stderr, figures", bool(lab) and min(u["kept"] for u in lab) >= 0.9)
 
     if "sampler" not in skip and "1" not in skip:
         # which sampler gives the better unconditional samples, on target 1's latent-20 model

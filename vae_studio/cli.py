@@ -358,9 +358,10 @@ def _sample(args) -> int:
     model = bundle["_model"]
     cfg = model.cfg
     if cfg.conditional and args.label is None:
-        raise ConfigError(f"this is a conditional model: give --label (0 to {cfg.num_classes - 1}) to choose the class")
+        raise ConfigError(f"this model is given the class label ({cfg.variant}): give --label (0 to {cfg.num_classes - 1}) "
+                          "to choose the class")
     if not cfg.conditional and args.label is not None:
-        raise ConfigError(f"--label only applies to conditional models; this one is {cfg.variant}")
+        raise ConfigError(f"--label only applies to models given the class label; this one is {cfg.variant} without")
     if args.label is not None and args.label >= cfg.num_classes:
         raise ConfigError(f"--label must be between 0 and {cfg.num_classes - 1} (got {args.label})")
     device = resolve_device(args.device)

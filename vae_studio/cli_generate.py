@@ -75,7 +75,7 @@ def _model(args):
     model = bundle["_model"]
     cfg = model.cfg
     if args.label is not None and not cfg.conditional:
-        raise ConfigError(f"--label only applies to conditional models; this one is {cfg.variant}")
+        raise ConfigError(f"--label only applies to models given the class label; this one is {cfg.variant} without")
     if args.label is not None and args.label >= cfg.num_classes:
         raise ConfigError(f"--label must be between 0 and {cfg.num_classes - 1} (got {args.label})")
     return bundle, model
@@ -136,7 +136,8 @@ def traverse(args) -> int:
         z = _encode_one(model, image, image_label)
         label = image_label if label is None else label
     if cfg.conditional and label is None:
-        raise ConfigError(f"this is a conditional model: give --label (0 to {cfg.num_classes - 1}) or --image")
+        raise ConfigError(f"this model is given the class label ({cfg.variant}): give --label (0 to {cfg.num_classes - 1}) "
+                          "or --image")
     images = traversal(model, z, dims, args.steps, args.span, label)
     names = ", ".join(str(d) for d in dims)
     return _write(args, traversal_frames(images), traversal_picture(images),

@@ -78,7 +78,7 @@ def test_cli_interpolate_between_two_held_out_images(ckpt, tmp_path):
     (["traverse", "{ckpt}", "--out", "{tmp}/t.gif", "--dims", "9"], "--dims must be between 0 and 3"),
     (["traverse", "{ckpt}", "--out", "{tmp}/t.gif", "--dims", "a"], "--dims takes dimension numbers"),
     (["traverse", "{ckpt}", "--out", "{tmp}/t.gif", "--steps", "1"], "--steps must be >= 2"),
-    (["traverse", "{ckpt}", "--out", "{tmp}/t.gif", "--label", "3"], "--label only applies to conditional"),
+    (["traverse", "{ckpt}", "--out", "{tmp}/t.gif", "--label", "3"], "--label only applies to models given the class label"),
     (["interpolate", "{ckpt}", "--from", "0", "--to", "500", "--out", "{tmp}/i.gif"], "--to must be between 0 and 499"),
     (["interpolate", "{ckpt}", "--to", "5", "--out", "{tmp}/i.gif"], "--from"),
     (["traverse", "{tmp}/missing.pt", "--out", "{tmp}/t.gif"], "no checkpoint"),

@@ -121,9 +121,9 @@ def test_sample_with_either_sampler_and_a_temperature(ckpts, tmp_path, capsys):
 def test_label_rules_for_sample(ckpts, tmp_path, capsys):
     out = str(tmp_path / "x.png")
     assert main(["sample", str(ckpts[1]), "--out", out]) == 2
-    assert "conditional model: give --label" in capsys.readouterr().err
+    assert "given the class label (conditional): give --label" in capsys.readouterr().err
     assert main(["sample", str(ckpts[0]), "--out", out, "--label", "3"]) == 2
-    assert "--label only applies to conditional models" in capsys.readouterr().err
+    assert "--label only applies to models given the class label" in capsys.readouterr().err
     assert main(["sample", str(ckpts[1]), "--out", out, "--label", "10"]) == 2
     assert main(["sample", str(ckpts[0]), "--out", str(tmp_path / "x.jpg")]) == 2
     assert ".png" in capsys.readouterr().err

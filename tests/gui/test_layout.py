@@ -21,9 +21,10 @@ def train_to_end(qtbot, w):
     qtbot.wait(1)  # let the layouts take the new texts
 
 
-@pytest.mark.parametrize("variant", ["conditional", "beta"])
-def test_a_run_never_widens_the_window(qtbot, make_window, fast, variant):
-    w = shown_at_laptop_size(qtbot, make_window, fast.replace(variant=variant, beta=4.0, epochs=1))
+# latent 10: the PCA view's variance caption beside the class a labelled model decodes as
+@pytest.mark.parametrize("variant,latent", [("conditional", 2), ("beta", 2), ("beta", 10)])
+def test_a_run_never_widens_the_window(qtbot, make_window, fast, variant, latent):
+    w = shown_at_laptop_size(qtbot, make_window, fast.replace(variant=variant, beta=4.0, epochs=1, latent_dim=latent))
     train_to_end(qtbot, w)
     assert w.width() == SIZE[0] and w.minimumSizeHint().width() <= SIZE[0]
     assert w.frameGeometry().width() <= SIZE[0] + 20  # the frame, if the platform draws one

@@ -136,6 +136,26 @@ def test_beta_one_trains_in_the_beta_panel_without_a_banner(qtbot, make_window, 
     assert w.session.current.settings.beta == 1.0 and "β=1" in w.session.current.label
 
 
+def test_the_beta_panel_gives_the_label_and_the_explorer_decodes_as_a_chosen_class(qtbot, make_window, fast):
+    w = make_window(fast.replace(epochs=1))
+    c = w.controls
+    pick_variant(qtbot, w, "beta")
+    assert c.beta_label.isVisible() and c.beta_label.isChecked() and c.beta_label.text() == "Give the label"
+    train_to_end(qtbot, w)
+    ex = w.explorer
+    qtbot.waitUntil(lambda: ex.state.model is not None, timeout=WAIT_MS)
+    assert ex.state.model.conditional and ex.state.model.cfg.variant == "beta"
+    assert ex.label_combo.isVisible()  # "Decode as": the class the map and sliders draw
+    assert not c.beta_label.isEnabled()  # it shapes the model: fixed once the model exists
+    # switched off, the next β run is the classic β-VAE, with no class to choose
+    click(qtbot, c.reset_button)
+    qtbot.waitUntil(lambda: c.beta_label.isEnabled(), timeout=WAIT_MS)
+    c.beta_label.setChecked(False)
+    train_to_end(qtbot, w)
+    qtbot.waitUntil(lambda: ex.state.model is not None and not ex.state.model.conditional, timeout=WAIT_MS)
+    assert not ex.label_combo.isVisible() and "without labels" in w.session.current.label
+
+
 def test_switching_variant_keeps_the_run_and_two_runs_compare(qtbot, make_window, fast):
     w = make_window(fast.replace(epochs=1))
     pick_variant(qtbot, w, "vanilla")

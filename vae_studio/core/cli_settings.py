@@ -12,7 +12,7 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
     """``RunSettings`` from parsed command-line options (None: the option was not given).
 
     The command line's own conventions: --beta only with the β variant (4 when left out there),
-    --capacity only with the β variant, --warmup-epochs alone means a linear warm-up, each
+    --capacity and --[no-]beta-label only with the β variant, --warmup-epochs alone means a linear warm-up, each
     variant starts with its own prior (``VARIANT_PRIORS``), and --free-bits means N(0, I),
     unless --prior says otherwise."""
     given = {k: v for k, v in values.items() if k in SCHEMA and v is not None}
@@ -22,6 +22,9 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
             raise ConfigError(f"--beta {given['beta']:g} needs --variant beta (the {variant} variant trains with beta = 1)")
         if "capacity" in given:
             raise ConfigError("--capacity needs --variant beta")
+        if "beta_label" in given:
+            raise ConfigError("--beta-label and --no-beta-label need --variant beta (the conditional variant is always "
+                              "given the label, the vanilla one never)")
     else:
         given.setdefault("beta", BETA_VARIANT_DEFAULT)
     if given.get("free_bits", 0) > 0:  # free bits are per dimension of N(0, I): asking for them picks it

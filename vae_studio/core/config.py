@@ -49,6 +49,9 @@ class ModelConfig:
     residual: bool = False  # hidden layers of equal width add their input back: h + act(W h)
     prior: str = "standard"  # what a checkpoint without the key means: N(0, I)
     prior_components: int = 100  # K of the learned mixture prior; unused by the standard prior
+    # the β variant given the class label, as the conditional one is: z is left the style, which β
+    # splits into single properties (slant, width, thickness); False for checkpoints without the key
+    label_given: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -63,6 +66,7 @@ class ModelConfig:
         _require(1 <= self.latent_dim <= 512, f"latent dimension must be between 1 and 512 (got {self.latent_dim})")
         _require(len(self.hidden) >= 1, "at least one hidden layer size is needed")
         _require(isinstance(self.residual, bool), f"residual must be true or false (got {self.residual!r})")
+        _require(isinstance(self.label_given, bool), f"label_given must be true or false (got {self.label_given!r})")
         _require(self.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)} (got {self.prior!r})")
         _require(isinstance(self.prior_components, int) and not isinstance(self.prior_components, bool)
                  and 2 <= self.prior_components <= 4096,
@@ -85,7 +89,8 @@ class ModelConfig:
 
     @property
     def conditional(self) -> bool:
-        return self.variant == "conditional"
+        """Whether encoder and decoder are given the class label."""
+        return self.variant == "conditional" or (self.variant == "beta" and self.label_given)
 
     @property
     def pixels(self) -> int:

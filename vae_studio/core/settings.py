@@ -23,7 +23,7 @@ VARIANT_NAMES = {"vanilla": "Vanilla VAE", "conditional": "Conditional VAE", "be
 SAME = "same as the window"  # a Setting's cli_default when the command line uses the window's default
 BETA_VARIANT_DEFAULT = 4.0  # what the β panel and `--variant beta` start from
 # the β panel's latent size, as in Higgins et al.: with 2 dimensions there is nothing for β to
-# prune; at 10, β = 4 leaves 8 of them active where β = 1 keeps all 10 (scripts/quality_evidence.py)
+# prune; at 10, β = 4 leaves 6 of them active where β = 1 keeps all 10 (scripts/quality_evidence.py)
 BETA_VARIANT_LATENT = 10
 # each variant's starting prior (measured, README): the learned mixture for the vanilla VAE; N(0, I) for β
 # (under the mixture β = 4 kept all 10 dimensions active) and for the conditional VAE (the same -ELBO,
@@ -200,6 +200,14 @@ class RunSettings:
         "disentangled factors at the cost of blurrier reconstructions; β = 1 is the plain ELBO. It can be "
         "changed while training. Default 4 for the β variant; the other variants train with β = 1.",
     )
+    # with the label, β = 4's surviving dimensions each move one property of the digit and keep its
+    # class; without it they morph one digit into another (README, scripts/quality_evidence.py)
+    beta_label: bool = setting(
+        True, label="Give the label", group="beta", kind=bool, shapes_model=True,
+        help="β variant: give the class label to the encoder and decoder, as the conditional VAE does, so z only "
+        "has to hold the style and β splits it into single properties (slant, width, thickness). Off: the "
+        "classic β-VAE, whose dimensions then also change which digit is drawn. Needs labelled data.",
+    )
     capacity: float | None = setting(
         None, label="Capacity target C", group="beta", lo=0.0, hi=1000.0, decimals=1, unit="nats", optional=True,
         metavar="C",
@@ -319,7 +327,7 @@ class RunSettings:
     def model_config(self, image_shape=(1, 28, 28), num_classes: int = 10) -> C.ModelConfig:
         return C.ModelConfig(variant=self.variant, arch=self.arch, latent_dim=self.latent_dim, hidden=self.hidden,
                              residual=self.residual, prior=self.prior, prior_components=self.prior_components,
-                             image_shape=tuple(image_shape), num_classes=num_classes, likelihood=self.likelihood)
+                             label_given=self.variant == "beta" and self.beta_label, image_shape=tuple(image_shape), num_classes=num_classes, likelihood=self.likelihood)
 
     def train_config(self) -> C.TrainConfig:
         problem = next(iter(problems(self)), None)
@@ -344,6 +352,7 @@ class RunSettings:
             channels=str(c) if str(c) in SCHEMA["channels"].choices else "auto", arch=model.arch, likelihood=model.likelihood,
             latent_dim=model.latent_dim, hidden=tuple(model.hidden), residual=model.residual, prior=model.prior,
             prior_components=model.prior_components, epochs=train.epochs,
+            **({"beta_label": model.label_given} if model.variant == "beta" else {}),
             batch_size=min(train.batch_size, SCHEMA["batch_size"].hi), lr=SCHEMA["lr"].clamp(train.lr),
             beta=SCHEMA["beta"].clamp(train.beta), kl_schedule=train.kl_schedule,
             warmup_epochs=SCHEMA["warmup_epochs"].clamp(train.warmup_epochs),
@@ -407,6 +416,7 @@ class RunSettings:
         """A short name for the run list, e.g. "β-VAE β=4 · 2-D · MLP"."""
         if self.variant == "beta":
             head = f"β-VAE β={self.beta:g}" + (f" C={self.capacity:g}" if self.capacity is not None else "")
+            head += "" if self.beta_label else " without labels"
         else:
             head = VARIANT_NAMES[self.variant]
         extra = [f"{self.latent_dim}-D", "MLP" if self.arch == "mlp" else "conv"]

@@ -55,9 +55,13 @@ class Trainer(BestWeights):
         """``state``: a checkpoint bundle (see :mod:`checkpoint`) to continue from."""
         if model_cfg.image_shape != dataset.image_shape:
             model_cfg = ModelConfig.from_dict({**model_cfg.to_dict(), "image_shape": dataset.image_shape})
+        if model_cfg.variant == "beta" and model_cfg.label_given and not dataset.labelled and state is None:
+            # the β panel gives the label where the data has one; a folder without classes trains the classic β-VAE
+            model_cfg = ModelConfig.from_dict({**model_cfg.to_dict(), "label_given": False})
         if model_cfg.conditional and not dataset.labelled:
             raise ConfigError(
-                f"the conditional variant needs class labels, and {dataset.name} is a folder of images without class "
+                f"{'the conditional variant' if model_cfg.variant == 'conditional' else 'this β model is given the class label: it'}"
+                f" needs class labels, and {dataset.name} is a folder of images without class "
                 "subfolders: put each class's images in a subfolder named after it, or train the vanilla or β variant"
             )
         if model_cfg.conditional and model_cfg.num_classes < dataset.num_classes:

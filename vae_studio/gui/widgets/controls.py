@@ -53,7 +53,7 @@ VARIANT_TEXT = {
     "conditional": "The class label goes to the encoder and the decoder, so z only holds the style: "
     "draw any class with any style.",
     "beta": "The KL term weighted by β: β > 1 trades detail for a smoother latent space whose dimensions "
-    "tend to capture separate factors; β = 1 is the plain ELBO. β can change while training.",
+    "capture separate factors (given the label, one property of the style each); β = 1 is the plain ELBO.",
 }
 BUSY = (RunState.STARTING, RunState.TRAINING, RunState.PAUSED, RunState.STOPPING)
 
@@ -198,6 +198,7 @@ class ControlPanel(QWidget):
         beta_page = QWidget()
         beta_form = self._form(beta_page)
         self._row(beta_form, "beta")
+        beta_form.addRow(self.beta_label)
         beta_form.addRow(self.capacity_on)
         self._row(beta_form, "capacity", label="C")
         self._row(beta_form, "capacity_epochs")

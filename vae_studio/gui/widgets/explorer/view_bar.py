@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ....core import explorer_state as S
+from ..elided_label import ElidedLabel
 
 VIEW_MODES = (("pca", "Principal components (PCA)"), ("dims", "Two chosen dimensions"))
 NO_MODEL = "No model yet: start training, or open a run."
@@ -41,7 +42,7 @@ class ViewBar(QWidget):
                 w.setToolTip(tip)
             bar.addWidget(lab)
             bar.addWidget(spin)
-        self.variance_label = QLabel("")
+        self.variance_label = ElidedLabel("")
         self.variance_label.setObjectName("caption")
         self.variance_label.setToolTip("Share of the encoder means' variance that the two principal components show")
         bar.addWidget(self.variance_label)
@@ -56,7 +57,7 @@ class ViewBar(QWidget):
         bar.addWidget(self.label_label)
         bar.addWidget(self.label_combo)
         bar.addStretch(1)
-        self.info = QLabel(NO_MODEL)
+        self.info = ElidedLabel(NO_MODEL)
         self.info.setObjectName("caption")
         bar.addWidget(self.info)
 
