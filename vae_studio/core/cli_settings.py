@@ -12,9 +12,9 @@ def from_cli(values: Mapping[str, Any]) -> RunSettings:
     """``RunSettings`` from parsed command-line options (None: the option was not given).
 
     The command line's own conventions: --beta only with the β variant (4 when left out there),
-    --capacity and --[no-]beta-label only with the β variant, --warmup-epochs alone means a linear warm-up, each
-    variant starts with its own prior (``VARIANT_PRIORS``), and --free-bits means N(0, I),
-    unless --prior says otherwise."""
+    --capacity and --[no-]beta-label only with the β variant, --warmup-epochs alone means a
+    linear warm-up, each variant starts with its own prior (``VARIANT_PRIORS``), and --free-bits
+    means N(0, I), unless --prior says otherwise."""
     given = {k: v for k, v in values.items() if k in SCHEMA and v is not None}
     variant = given.get("variant", "vanilla")
     if variant != "beta":

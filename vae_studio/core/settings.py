@@ -327,7 +327,8 @@ class RunSettings:
     def model_config(self, image_shape=(1, 28, 28), num_classes: int = 10) -> C.ModelConfig:
         return C.ModelConfig(variant=self.variant, arch=self.arch, latent_dim=self.latent_dim, hidden=self.hidden,
                              residual=self.residual, prior=self.prior, prior_components=self.prior_components,
-                             label_given=self.variant == "beta" and self.beta_label, image_shape=tuple(image_shape), num_classes=num_classes, likelihood=self.likelihood)
+                             label_given=self.variant == "beta" and self.beta_label, image_shape=tuple(image_shape),
+                             num_classes=num_classes, likelihood=self.likelihood)
 
     def train_config(self) -> C.TrainConfig:
         problem = next(iter(problems(self)), None)

@@ -60,8 +60,8 @@ class Trainer(BestWeights):
             model_cfg = ModelConfig.from_dict({**model_cfg.to_dict(), "label_given": False})
         if model_cfg.conditional and not dataset.labelled:
             raise ConfigError(
-                f"{'the conditional variant' if model_cfg.variant == 'conditional' else 'this β model is given the class label: it'}"
-                f" needs class labels, and {dataset.name} is a folder of images without class "
+                f"{'the conditional variant' if model_cfg.variant == 'conditional' else 'a β model given the label'} "
+                f"needs class labels, and {dataset.name} is a folder of images without class "
                 "subfolders: put each class's images in a subfolder named after it, or train the vanilla or β variant"
             )
         if model_cfg.conditional and model_cfg.num_classes < dataset.num_classes:
