@@ -67,6 +67,8 @@ def test_label_controls_follow_the_model_shown_and_else_the_variant(conditional_
     assert not st.conditional
     st.set_variant("conditional")
     assert st.conditional and S.CONDITIONAL in seen[-1]
+    st.set_variant("beta", label_given=True)  # the β panel's default: given the label
+    assert st.conditional
     st.set_variant("beta")
     assert not st.conditional
     st.set_snapshot(conditional_snapshot)

@@ -94,8 +94,10 @@ def test_conditional_panel_decodes_with_the_chosen_class_and_sweeps_labels(qtbot
         page.export_png(out)
         assert out.stat().st_size > 0
 
-    # another variant starts a new run: the label controls go at once, not at the next Train
-    pick_variant(qtbot, w, "beta")
+    # another variant starts a new run: the label controls follow it at once, not at the next Train
+    pick_variant(qtbot, w, "beta")  # given the label, as the β panel starts
+    assert e.label_combo.isVisible()
+    pick_variant(qtbot, w, "vanilla")
     assert not e.label_combo.isVisible()
     assert not g.buttons[g.label_sweep].isVisible() and not g.buttons[g.style_transfer].isVisible()
     assert g.tabs.currentWidget() not in (g.label_sweep, g.style_transfer)
@@ -141,8 +143,9 @@ def test_the_beta_panel_gives_the_label_and_the_explorer_decodes_as_a_chosen_cla
     c = w.controls
     pick_variant(qtbot, w, "beta")
     assert c.beta_label.isVisible() and c.beta_label.isChecked() and c.beta_label.text() == "Give the label"
-    train_to_end(qtbot, w)
     ex = w.explorer
+    assert ex.label_combo.isVisible()  # before training: the model Train makes is given the label
+    train_to_end(qtbot, w)
     qtbot.waitUntil(lambda: ex.state.model is not None, timeout=WAIT_MS)
     assert ex.state.model.conditional and ex.state.model.cfg.variant == "beta"
     assert ex.label_combo.isVisible()  # "Decode as": the class the map and sliders draw
@@ -151,6 +154,7 @@ def test_the_beta_panel_gives_the_label_and_the_explorer_decodes_as_a_chosen_cla
     click(qtbot, c.reset_button)
     qtbot.waitUntil(lambda: c.beta_label.isEnabled(), timeout=WAIT_MS)
     c.beta_label.setChecked(False)
+    assert not ex.label_combo.isVisible()
     train_to_end(qtbot, w)
     qtbot.waitUntil(lambda: ex.state.model is not None and not ex.state.model.conditional, timeout=WAIT_MS)
     assert not ex.label_combo.isVisible() and "without labels" in w.session.current.label

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .config import ModelConfig
 from .decoding import CpuModel, decode, encode
 from .generate import interpolate
 from .image_elbo import neg_elbo, neg_elbo_each
@@ -37,7 +38,7 @@ class ExplorerState:
         self._observers: list[Callable[[frozenset], None]] = []
         self._pending: set[str] | None = None
         self.class_names: tuple[str, ...] = tuple(str(i) for i in range(10))
-        self.variant: str | None = None  # what the window will train next, shown while there is no model
+        self.next_conditional = False  # whether the model Train makes is given labels: shown while there is no model
         self.label = 0
         self.probe_split = None
         self._probe_images: np.ndarray | None = None
@@ -105,7 +106,7 @@ class ExplorerState:
         variant the window will train."""
         if self.model is not None:
             return bool(self.model.conditional)
-        return self.variant == "conditional"
+        return self.next_conditional
 
     @property
     def num_classes(self) -> int:
@@ -198,11 +199,12 @@ class ExplorerState:
             self.class_names = tuple(str(n) for n in names)
             ch.add(CLASSES)
 
-    def set_variant(self, variant: str | None) -> None:
-        """The variant the window will train next: with no model shown, its label controls."""
+    def set_variant(self, variant: str | None, label_given: bool = False) -> None:
+        """The variant the window will train next (for β, whether it is given the label): with no
+        model shown, its label controls."""
         with self._changes() as ch:
             before = self.conditional
-            self.variant = variant
+            self.next_conditional = variant is not None and ModelConfig(variant=variant, label_given=label_given).conditional
             if self.conditional != before:
                 ch.add(CONDITIONAL)
 

@@ -162,8 +162,7 @@ class MainWindow(QMainWindow):
         self._plot_clock.start()
 
         self._restore_settings()
-        self.explorer.set_variant(self.controls.settings().variant)
-        self._on_settings_changed()  # the device line
+        self._on_settings_changed()  # the device line, the label controls of the model Train makes
         self._on_current_changed(self.session.current)
         offer_restore(self)
 
@@ -234,7 +233,6 @@ class MainWindow(QMainWindow):
     def _on_variant_switched(self, variant: str) -> None:
         s = self.session
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
-        self.explorer.set_variant(variant)
         if s.busy or not s.has_model:
             return
         # another variant is another model: keep the trained one in the run list, start afresh
@@ -336,10 +334,12 @@ class MainWindow(QMainWindow):
 
     def _on_settings_changed(self) -> None:
         self.diagnostics.set_free_bits(self.controls.free_bits.value())
+        settings = self.controls.settings()
+        self.explorer.set_variant(settings.variant, settings.beta_label)
         run = self._run
         if run is not None and run.started is not None and run.state.busy:
             return  # the device a run trains on is in the status bar already
-        self.status.device_label.setText(device_summary(self.controls.settings().device, self.session.torch_threads))
+        self.status.device_label.setText(device_summary(settings.device, self.session.torch_threads))
         self.controls.set_device_text(self.status.device_label.text())
 
     def _update_run_label(self) -> None:

@@ -126,10 +126,11 @@ class LatentExplorer(QWidget):
         CPU model is refreshed in place and the plot items only get new data."""
         self.state.set_snapshot(snapshot)
 
-    def set_variant(self, variant: str) -> None:
-        """The variant the window will train next ("vanilla", "conditional", "beta"). The label
-        controls follow the model shown; with none shown, they follow this at once."""
-        self.state.set_variant(variant)
+    def set_variant(self, variant: str, label_given: bool = False) -> None:
+        """The variant the window will train next ("vanilla", "conditional", "beta"; for β, whether
+        it is given the label). The label controls follow the model shown; with none shown, they
+        follow this at once."""
+        self.state.set_variant(variant, label_given)
 
     def set_label(self, label: int) -> None:
         """Conditional models: decode everything as this class (ignored by other models)."""
