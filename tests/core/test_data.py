@@ -116,3 +116,10 @@ def test_device_batches_cover_every_image_once_per_epoch(digits):
         seen.append(y)
     assert len(seen) == len(b) == 8
     assert torch.equal(torch.sort(torch.cat(seen)).values, torch.sort(digits.test.labels).values)
+
+
+def test_the_built_in_sizes_the_window_plans_with_match_the_embedded_digits(digits):
+    from vae_studio.core.config import BUILTIN_TRAIN_IMAGES, default_epochs
+
+    assert BUILTIN_TRAIN_IMAGES["digits"] == len(digits.train)
+    assert default_epochs("digits") == 89 and default_epochs("/some/folder") is None

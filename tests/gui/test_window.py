@@ -4,6 +4,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
+from vae_studio.core.config import auto_epochs
+from vae_studio.core.settings import RunSettings
 from vae_studio.gui import MainWindow, run_app
 from vae_studio.gui.session import RunState
 
@@ -156,3 +158,24 @@ def test_the_beta_panel_starts_with_ten_latent_dimensions_and_n01_unless_others_
     c.variant.set_value("beta")
     c.variant.set_value("vanilla")
     assert c.settings().prior == "standard"
+
+
+def test_each_built_in_dataset_starts_with_its_own_epoch_count_and_a_typed_one_stays(make_window):
+    c = make_window(RunSettings()).controls
+    assert c.settings().epochs == auto_epochs(4500) == 89  # what `vae-studio train` picks on the digits
+
+    def choose(source):
+        i = c.dataset.findData(source)
+        c.dataset.setCurrentIndex(i)
+        c.dataset.activated.emit(i)  # as a person's choice arrives
+
+    choose("mnist")
+    assert c.settings().epochs == auto_epochs(60_000) == 10
+    choose("digits")
+    assert c.settings().epochs == 89
+    c.epochs.setValue(30)  # typed: it stays whatever set is chosen
+    choose("fashion-mnist")
+    assert c.settings().epochs == 30
+    c.set_settings(RunSettings(dataset="cifar10", epochs=auto_epochs(50_000)))
+    choose("digits")  # a count the form would have chosen itself follows the set again
+    assert c.settings().epochs == 89

@@ -214,6 +214,17 @@ def auto_epochs(n_train: int) -> int:
     return int(min(200, max(10, round(AUTO_EPOCH_IMAGES / max(1, n_train)))))
 
 
+# training images of each built-in set, known before it is read or downloaded (the digits' count
+# is checked against the embedded file by a test)
+BUILTIN_TRAIN_IMAGES = {"digits": 4500, "mnist": 60_000, "fashion-mnist": 60_000, "kmnist": 60_000, "cifar10": 50_000}
+
+
+def default_epochs(dataset: str) -> int | None:
+    """``auto_epochs`` of a built-in set; None for a folder, whose size is known once it is read."""
+    n = BUILTIN_TRAIN_IMAGES.get(dataset)
+    return None if n is None else auto_epochs(n)
+
+
 def likelihood_label(likelihood: str, binarize: bool = False) -> str:
     """What a reported -ELBO is measured against: figures are comparable only under one label."""
     if binarize:

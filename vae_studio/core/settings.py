@@ -4,8 +4,7 @@
 ``vae-studio train``'s options). Each field carries a :class:`Setting` in its metadata; the CLI's
 argparse options, the window's widgets and their ranges, the settings file and the checkpoint
 round trip are all derived from it, and :func:`problems` holds the rules that tie settings
-together. ``RunSettings`` then becomes the engine's two frozen configs with
-:meth:`RunSettings.model_config` and :meth:`RunSettings.train_config`.
+together. It becomes the engine's two frozen configs with ``model_config`` and ``train_config``.
 """
 
 from __future__ import annotations
@@ -200,8 +199,7 @@ class RunSettings:
         "disentangled factors at the cost of blurrier reconstructions; β = 1 is the plain ELBO. It can be "
         "changed while training. Default 4 for the β variant; the other variants train with β = 1.",
     )
-    # with the label, β = 4's surviving dimensions each move one property of the digit and keep its
-    # class; without it they morph one digit into another (README, scripts/quality_evidence.py)
+    # given the label, β = 4's dimensions each move one property and keep the class (quality evidence)
     beta_label: bool = setting(
         True, label="Give the label", group="beta", kind=bool, shapes_model=True,
         help="β variant: give the class label to the encoder and decoder, as the conditional VAE does, so z only "
@@ -251,8 +249,10 @@ class RunSettings:
         "binarisation), the setting the literature's likelihoods are reported in.",
     )
     epochs: int = setting(
-        20, label="Epochs", group="training", kind=int, lo=1, hi=100_000, metavar="E",
-        help="How many passes over the training set to make in total (a continued run trains up to this count).",
+        C.default_epochs("digits"), label="Epochs", group="training", kind=int, lo=1, hi=100_000, metavar="E",
+        help="How many passes over the training set to make in total (a continued run trains up to this count). "
+        "Default: about 400,000 images' worth, 89 epochs of the built-in digits (the latent-2 map's 5-NN accuracy "
+        "77%, against 63% after 20), 10 of MNIST's 60,000.",
     )
     batch_size: int = setting(
         128, label="Batch size", group="training", kind=int, lo=1, hi=65_536, metavar="B",

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.config import default_epochs
 from ...core.data import FOLDER_CHOICE as FOLDER_ITEM
 from ...core.settings import BETA_VARIANT_DEFAULT, BETA_VARIANT_LATENT, BUILTIN_DATASETS, SCHEMA, VARIANT_PRIORS, RunSettings
 from ..run_record import RunState
@@ -133,6 +134,7 @@ class ControlPanel(QWidget):
 
         self._state = RunState.NEW
         self._variant_prior: str | None = RunSettings().prior
+        self._dataset_epochs: int | None = RunSettings().epochs  # the count the form chose for the dataset
         self._model_locked = False
         self._device_text = ""
         self.set_settings(RunSettings())
@@ -276,8 +278,9 @@ class ControlPanel(QWidget):
         try:
             self._select_dataset(s.dataset)
             self.variant.set_value(s.variant)
-            # the prior the form chose for this variant, if that is the one it holds
+            # the prior the form chose for this variant, if that is the one it holds; the same for epochs
             self._variant_prior = s.prior if s.prior == VARIANT_PRIORS.get(s.variant) else None
+            self._dataset_epochs = s.epochs if s.epochs == default_epochs(s.dataset) else None
             for name, f in self.fields.items():
                 f.set(getattr(s, name))
         finally:
@@ -389,4 +392,10 @@ class ControlPanel(QWidget):
                 self.dataset.setCurrentIndex(self._last_dataset_index)
                 return
         self._last_dataset_index = self.dataset.currentIndex()
+        # each built-in set starts with its own epoch count (as `vae-studio train` picks it); a count
+        # the person typed stays, and a folder keeps the count there is
+        auto = default_epochs(self.dataset.currentData())
+        if auto is not None and self._state not in BUSY and self.fields["epochs"].get() == self._dataset_epochs:
+            self._dataset_epochs = auto
+            self.fields["epochs"].set(auto)
         self._on_changed()
