@@ -87,3 +87,14 @@ def test_a_conditional_colour_run_sweeps_labels_and_transfers_style_in_colour(qt
     expected, _ = w.explorer.probe_examples([st.first.value() - 1])
     np.testing.assert_allclose(st.images[0], expected[0])
     assert st.view.image().shape[-1] == 3
+
+
+def test_a_beta_run_on_a_flat_folder_trains_the_classic_model_and_is_named_so(qtbot, make_window, fast, tmp_path):
+    folder = make_image_folder(tmp_path / "flat", per_class=30, flat=True)
+    w = make_window(fast.replace(dataset=str(folder), epochs=1, variant="beta", beta=4.0))
+    assert w.controls.settings().beta_label  # the β panel's default: the label, where there is one
+    train_to_end(qtbot, w)
+    run = w.session.current
+    assert run.state == RunState.TRAINED and not run.settings.beta_label and "without labels" in run.label
+    qtbot.waitUntil(lambda: w.explorer.state.model is not None, timeout=WAIT_MS)
+    assert not w.explorer.state.model.conditional and not w.explorer.label_combo.isVisible()

@@ -57,6 +57,7 @@ class Started:
     epoch: int
     threads: int | None = None
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) the model takes
+    label_given: bool = True  # False: a β model on images without classes, trained as the classic β-VAE
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,8 @@ class RunRecord(QObject):
         elif isinstance(msg, Started):
             self.started = msg
             self.loading = None
+            if self.settings.variant == "beta" and self.settings.beta_label and not msg.label_given:
+                self.set_settings(self.settings.replace(beta_label=False))  # what was trained, as the run list names it
             if self.state == RunState.STARTING:
                 self.state = RunState.TRAINING
             self._tell("state", "progress")

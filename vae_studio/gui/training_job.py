@@ -143,7 +143,7 @@ def training_job(plan: Plan) -> Callable[[JobControl], Generator]:
             dataset=dataset.name, n_train=len(dataset.train), n_test=len(dataset.test),
             pixels=trainer.model_cfg.pixels, device=describe_device(trainer.device),
             step=trainer.step, epoch=trainer.epoch, threads=plan.torch_threads,
-            image_shape=trainer.model_cfg.image_shape,
+            image_shape=trainer.model_cfg.image_shape, label_given=trainer.model_cfg.label_given,
         )
         saver = plan.autosaver
         try:
